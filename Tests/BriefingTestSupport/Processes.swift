@@ -90,11 +90,12 @@ public final class MockServerProcess: @unchecked Sendable {
     private let output = Pipe()
     private let errors: TemporaryFile
 
-    public init(arguments: [String] = []) throws {
+    /// Starts the server; `port` 0 lets the kernel choose (read back from the first line).
+    public init(arguments: [String] = [], port: Int = 0) throws {
         self.arguments = arguments
         errors = try TemporaryFile()
         process.executableURL = productsDirectory.appendingPathComponent("briefing-mock-server")
-        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + arguments
+        process.arguments = ["--host", "127.0.0.1", "--port", String(port)] + arguments
         process.standardOutput = output
         process.standardError = errors.handle
         try process.run()

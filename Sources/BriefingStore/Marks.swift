@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+import BriefingModel
+
+/// What a reader does to an article: each action sets one field.
+public enum MarkAction: String, CaseIterable, Sendable {
+    case read, unread, star, unstar
+
+    public var field: StateField { self == .read || self == .unread ? .read : .starred }
+    public var value: Bool { self == .read || self == .star }
+}
+
+/// A local mark waiting in the outbox, as the push sends it.
+public struct PendingMark: Hashable, Sendable {
+    public var articleID: String
+    public var field: StateField
+    public var state: FieldState
+    public var mutationID: String
+    public var baseRev: Int64
+}
+
+extension BriefingStore {
+    /// Applies `action` to the referenced articles (ids or handles), or to every article when `references`
+    /// is nil, and queues one pending mark per changed article — all in one transaction. Articles already
+    /// in that state are left alone. Returns how many changed.
+    ///
+    /// Marks on a plain-feed store or an archived article stay local: there is no server to tell.
+    @discardableResult
+    public func mark(_ action: MarkAction, _ references: [String]?, wallClock: Timestamp = .now) throws(StoreError) -> Int {
+        try write { db in
+            guard var settings = try Self.settings(db) else { throw StoreError.notInitialised(path: path) }
+            let ids = try references.map { try resolve($0, db) }
+                ?? String.fetchAll(db, sql: "SELECT id FROM article ORDER BY handle")
+            let queueMarks = settings.serverKind != .feed
+            var changed = 0
+            for id in Set(ids).sorted() {
+                let current = try Row.fetchOne(db, sql: """
+                    SELECT a.archived, s.value, s.server_rev FROM article a
+                    LEFT JOIN article_state s ON s.article_id = a.id AND s.field = ?
+                    WHERE a.id = ?
+                    """, arguments: [action.field.rawValue, id])!
+                if (current["value"] as Bool?) ?? false == action.value { continue }
+                let time = settings.clock.tick(wallClock: wallClock)
+                let state = FieldState(value: action.value, changedAt: time, device: settings.device)
+                try Self.storeState(id, action.field, state, serverRev: current["server_rev"] ?? 0, db)
+                if queueMarks && !(current["archived"] as Bool) {
+                    try db.cachedStatement(sql: """
+                        INSERT INTO pending_mark (article_id, field, value, changed_at, mutation_id, base_rev, in_flight)
+                        VALUES (?, ?, ?, ?, ?, ?, 0)
+                        ON CONFLICT (article_id, field) DO UPDATE SET value = excluded.value,
+                            changed_at = excluded.changed_at, mutation_id = excluded.mutation_id, in_flight = 0
+                        """).execute(arguments: [id, action.field.rawValue, action.value, time.milliseconds,
+                                                 UUID().uuidString.lowercased(), current["server_rev"] ?? 0])
+                }
+                changed += 1
+            }
+            try Self.saveClock(settings.clock, db)
+            return changed
+        }
+    }
+
+    /// Writes a field's local state, keeping the server revision it was based on.
+    static func storeState(_ id: String, _ field: StateField, _ state: FieldState, serverRev: Int64, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO article_state (article_id, field, value, changed_at, device, server_rev)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (article_id, field) DO UPDATE SET value = excluded.value,
+                changed_at = excluded.changed_at, device = excluded.device, server_rev = excluded.server_rev
+            """).execute(arguments: [id, field.rawValue, state.value, state.changedAt.milliseconds, state.device, serverRev])
+    }
+
+    static func saveClock(_ clock: HybridClock, _ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE sync_meta SET clock_latest = max(clock_latest, ?) WHERE singleton = 1")
+            .execute(arguments: [clock.latest.milliseconds])
+    }
+
+    /// Every pending mark, oldest first (for `status`, tests and tools).
+    public func pendingMarks() throws(StoreError) -> [PendingMark] {
+        try read { db in try Self.pendingMarks(db, sql: "SELECT * FROM pending_mark ORDER BY changed_at, article_id") }
+    }
+
+    static func pendingMarks(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [PendingMark] {
+        let device = try String.fetchOne(db, sql: "SELECT device FROM sync_meta WHERE singleton = 1") ?? ""
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            PendingMark(articleID: row["article_id"], field: StateField(rawValue: row["field"]) ?? .read,
+                        state: FieldState(value: row["value"], changedAt: Timestamp(milliseconds: row["changed_at"]),
+                                          device: device),
+                        mutationID: row["mutation_id"], baseRev: row["base_rev"])
+        }
+    }
+}

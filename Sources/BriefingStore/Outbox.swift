@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import BriefingModel
+
+/// A field's state as the server holds it, with the server's revision of that field.
+public struct ServerState: Hashable, Sendable {
+    public var state: FieldState
+    public var rev: Int64
+    public init(state: FieldState, rev: Int64) {
+        self.state = state
+        self.rev = rev
+    }
+}
+
+/// The server's answer to one pushed mark.
+public struct PushVerdict: Hashable, Sendable {
+    public enum Status: String, Sendable { case applied, duplicate, conflict, gone }
+    public var mutationID: String
+    public var status: Status
+    /// The field's state on the server after judging; nil for `gone`.
+    public var server: ServerState?
+    public var rule: ConflictRule
+    public init(mutationID: String, status: Status, server: ServerState?, rule: ConflictRule) {
+        self.mutationID = mutationID
+        self.status = status
+        self.server = server
+        self.rule = rule
+    }
+}
+
+/// What a batch of push results did to the store.
+public struct PushTally: Hashable, Sendable {
+    public var acknowledged = 0
+    public var conflicts = 0
+    public var gone = 0
+    public init() {}
+}
+
+extension BriefingStore {
+    /// Clears in-flight flags a killed sync left behind, so those marks are pushed again (their mutation
+    /// ids make a second delivery harmless).
+    public func releaseAllInFlight() throws(StoreError) {
+        try write { db in try db.execute(sql: "UPDATE pending_mark SET in_flight = 0 WHERE in_flight = 1") }
+    }
+
+    /// Takes up to `limit` pending marks that are not in flight and flags them in flight, in one transaction.
+    public func takeForPush(limit: Int) throws(StoreError) -> [PendingMark] {
+        try write { db in
+            let marks = try Self.pendingMarks(db, sql: """
+                SELECT * FROM pending_mark WHERE in_flight = 0 ORDER BY changed_at, article_id LIMIT ?
+                """, arguments: [limit])
+            for mark in marks {
+                try db.cachedStatement(sql: "UPDATE pending_mark SET in_flight = 1 WHERE mutation_id = ?")
+                    .execute(arguments: [mark.mutationID])
+            }
+            return marks
+        }
+    }
+
+    /// Puts marks back in the queue after a push that got no answer.
+    public func releaseInFlight(_ mutationIDs: [String]) throws(StoreError) {
+        try write { db in
+            for id in mutationIDs {
+                try db.cachedStatement(sql: "UPDATE pending_mark SET in_flight = 0 WHERE mutation_id = ?")
+                    .execute(arguments: [id])
+            }
+        }
+    }
+
+    /// Settles pushed marks by the server's verdicts, in one transaction: acknowledged marks leave the
+    /// outbox; a conflict adopts the server's winner and is logged; `gone` drops the mark (the pull brings
+    /// the tombstone). A mark replaced locally while its push was on the wire has a new mutation id and
+    /// stays queued.
+    public func settlePush(_ verdicts: [PushVerdict], serverTime: Timestamp?, now: Timestamp = .now) throws(StoreError) -> PushTally {
+        try write { db in
+            var tally = PushTally()
+            var clock = try Self.settings(db)?.clock ?? HybridClock()
+            if let serverTime { clock.observe(serverTime) }
+            for verdict in verdicts {
+                guard let mark = try Self.pendingMarks(db, sql: "SELECT * FROM pending_mark WHERE mutation_id = ?",
+                                                       arguments: [verdict.mutationID]).first else { continue }
+                try db.cachedStatement(sql: "DELETE FROM pending_mark WHERE mutation_id = ?")
+                    .execute(arguments: [verdict.mutationID])
+                switch verdict.status {
+                case .applied, .duplicate:
+                    tally.acknowledged += 1
+                    if let server = verdict.server {
+                        try Self.storeState(mark.articleID, mark.field, server.state, serverRev: server.rev, db)
+                        clock.observe(server.state.changedAt)
+                    }
+                case .conflict:
+                    tally.conflicts += 1
+                    if let server = verdict.server {
+                        try Self.storeState(mark.articleID, mark.field, server.state, serverRev: server.rev, db)
+                        clock.observe(server.state.changedAt)
+                        try Self.logConflict(ConflictRecord(
+                            articleID: mark.articleID, field: mark.field.rawValue, local: .init(mark.state),
+                            server: .init(server.state), winner: server.state == mark.state ? .local : .server,
+                            rule: verdict.rule.rawValue, resolvedAt: now), db)
+                    }
+                case .gone:
+                    tally.gone += 1
+                }
+            }
+            try Self.saveClock(clock, db)
+            return tally
+        }
+    }
+}

@@ -1,0 +1,282 @@
+import Foundation
+import GRDB
+import BriefingModel
+
+/// An article as pulled, with the text search indexes and the server's current reader state.
+public struct PulledArticle: Hashable, Sendable {
+    public var article: Article
+    /// What search indexes as the body: content_text, or content_html rendered to text.
+    public var bodyText: String
+    public var states: [StateField: ServerState]
+    public init(article: Article, bodyText: String, states: [StateField: ServerState] = [:]) {
+        self.article = article
+        self.bodyText = bodyText
+        self.states = states
+    }
+}
+
+/// A state-only change pulled from the server.
+public struct PulledState: Hashable, Sendable {
+    public var articleID: String
+    public var field: StateField
+    public var server: ServerState
+    public init(articleID: String, field: StateField, server: ServerState) {
+        self.articleID = articleID
+        self.field = field
+        self.server = server
+    }
+}
+
+/// One page of changes, applied together with the token that follows it.
+public struct PulledPage: Hashable, Sendable {
+    public var articles: [PulledArticle]
+    public var states: [PulledState]
+    public var deleted: [String]
+    /// The token to resume from after this page; nil keeps the stored one (plain feeds have none).
+    public var nextToken: String?
+    public var serverTime: Timestamp?
+    public init(articles: [PulledArticle] = [], states: [PulledState] = [], deleted: [String] = [],
+                nextToken: String? = nil, serverTime: Timestamp? = nil) {
+        self.articles = articles
+        self.states = states
+        self.deleted = deleted
+        self.nextToken = nextToken
+        self.serverTime = serverTime
+    }
+}
+
+/// What applying pulled changes did.
+public struct PullTally: Hashable, Sendable {
+    /// Articles inserted or updated to a newer revision.
+    public var pulled = 0
+    /// State changes adopted from the server.
+    public var states = 0
+    /// Articles removed because the server deleted them (or, after a full resync, no longer has them).
+    public var deleted = 0
+    /// Deleted on the server but kept as archived because they are starred here.
+    public var archived = 0
+    public var conflicts = 0
+    public init() {}
+
+    public static func += (lhs: inout PullTally, rhs: PullTally) {
+        lhs.pulled += rhs.pulled
+        lhs.states += rhs.states
+        lhs.deleted += rhs.deleted
+        lhs.archived += rhs.archived
+        lhs.conflicts += rhs.conflicts
+    }
+}
+
+extension BriefingStore {
+    /// Applies one pulled page and stores its next token in ONE transaction, so a sync killed at any
+    /// moment resumes from the last page that landed whole.
+    public func applyPage(_ page: PulledPage, now: Timestamp = .now) throws(StoreError) -> PullTally {
+        try write { db in
+            guard var settings = try Self.settings(db) else { throw StoreError.notInitialised(path: path) }
+            var tally = PullTally()
+            if let serverTime = page.serverTime { settings.clock.observe(serverTime) }
+            for pulled in page.articles {
+                if try Self.upsert(pulled, generation: settings.resyncGeneration,
+                                   resyncing: settings.resyncInProgress, now: now, db) {
+                    tally.pulled += 1
+                }
+                for field in StateField.allCases {
+                    if let server = pulled.states[field] {
+                        try Self.adopt(server, pulled.article.id, field, &settings, &tally, now: now, db)
+                    }
+                }
+            }
+            for change in page.states {
+                try Self.adopt(change.server, change.articleID, change.field, &settings, &tally, now: now, db)
+            }
+            for id in page.deleted {
+                try Self.applyDelete(id, &tally, now: now, db)
+            }
+            if let token = page.nextToken {
+                try db.execute(sql: "UPDATE sync_meta SET change_token = ? WHERE singleton = 1", arguments: [token])
+            }
+            try Self.saveClock(settings.clock, db)
+            return tally
+        }
+    }
+
+    /// Inserts a new article or updates one to a newer revision; a replayed revision changes nothing.
+    /// Returns whether the content changed.
+    static func upsert(_ pulled: PulledArticle, generation: Int64, resyncing: Bool, now: Timestamp, _ db: Database) throws -> Bool {
+        let a = pulled.article
+        try db.cachedStatement(sql: """
+            INSERT INTO article (id, url, external_url, title, summary, content_html, content_text, body_text,
+                image, date_published, date_modified, authors_json, tags_json, language, revision,
+                sync_generation, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET url = excluded.url, external_url = excluded.external_url,
+                title = excluded.title, summary = excluded.summary, content_html = excluded.content_html,
+                content_text = excluded.content_text, body_text = excluded.body_text, image = excluded.image,
+                date_published = excluded.date_published, date_modified = excluded.date_modified,
+                authors_json = excluded.authors_json, tags_json = excluded.tags_json,
+                language = excluded.language, revision = excluded.revision, archived = 0,
+                sync_generation = excluded.sync_generation
+            WHERE excluded.revision > article.revision OR article.archived = 1
+            """).execute(arguments: [
+                a.id, a.url, a.externalURL, a.title, a.summary, a.contentHTML, a.contentText, pulled.bodyText,
+                a.image, a.datePublished?.milliseconds, a.dateModified?.milliseconds, jsonArray(a.authors),
+                jsonArray(a.tags), a.language, a.revision, generation, now.milliseconds,
+            ])
+        let changed = db.changesCount > 0
+        if resyncing && !changed {
+            try db.cachedStatement(sql: "UPDATE article SET sync_generation = ? WHERE id = ?")
+                .execute(arguments: [generation, a.id])
+        }
+        return changed
+    }
+
+    /// Takes a server state for one field. Without a pending mark the server's state is adopted (older
+    /// replays ignored). With one, the field's rule judges the pending mark against it, exactly as the
+    /// server will judge the push, and a disagreement is logged.
+    static func adopt(_ server: ServerState, _ id: String, _ field: StateField, _ settings: inout SyncSettings,
+                      _ tally: inout PullTally, now: Timestamp, _ db: Database) throws {
+        settings.clock.observe(server.state.changedAt)
+        guard let local = try Row.fetchOne(db, sql: """
+            SELECT a.id, s.server_rev, p.value AS pending_value, p.changed_at AS pending_at, p.base_rev
+            FROM article a
+            LEFT JOIN article_state s ON s.article_id = a.id AND s.field = ?2
+            LEFT JOIN pending_mark p ON p.article_id = a.id AND p.field = ?2
+            WHERE a.id = ?1
+            """, arguments: [id, field.rawValue]) else { return }  // pruned or never held here
+        let knownRev: Int64 = local["server_rev"] ?? -1
+        guard let pendingValue = local["pending_value"] as Bool? else {
+            if server.rev >= knownRev {
+                try storeState(id, field, server.state, serverRev: server.rev, db)
+                tally.states += 1
+            }
+            return
+        }
+        let pending = FieldState(value: pendingValue, changedAt: Timestamp(milliseconds: local["pending_at"]),
+                                 device: settings.device)
+        let baseRev: Int64 = local["base_rev"]
+        guard server.rev > baseRev, server.rev > knownRev else { return }  // the state the mark was made on
+        let rule = settings.policy.rule(for: field)
+        let verdict = rule.resolve(incoming: pending, current: server.state, concurrent: true)
+        if verdict.winner == .current {
+            try storeState(id, field, server.state, serverRev: server.rev, db)
+            try db.execute(sql: "DELETE FROM pending_mark WHERE article_id = ? AND field = ?",
+                           arguments: [id, field.rawValue])
+            tally.states += 1
+        } else {
+            try db.execute(sql: "UPDATE article_state SET server_rev = ? WHERE article_id = ? AND field = ?",
+                           arguments: [server.rev, id, field.rawValue])
+        }
+        if verdict.isConflict {
+            tally.conflicts += 1
+            try logConflict(ConflictRecord(
+                articleID: id, field: field.rawValue, local: .init(pending), server: .init(server.state),
+                winner: verdict.winner == .current ? .server : .local, rule: rule.rawValue, resolvedAt: now), db)
+        }
+    }
+
+    /// The server deleted an article: the delete wins over local marks (logged), but a starred article is
+    /// kept as archived.
+    static func applyDelete(_ id: String, _ tally: inout PullTally, now: Timestamp, _ db: Database) throws {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT coalesce(s.value, 0) AS starred, a.archived FROM article a
+            LEFT JOIN article_state s ON s.article_id = a.id AND s.field = 'starred' WHERE a.id = ?
+            """, arguments: [id]) else { return }
+        if row["archived"] as Bool { return }
+        for mark in try pendingMarks(db, sql: "SELECT * FROM pending_mark WHERE article_id = ?", arguments: [id]) {
+            tally.conflicts += 1
+            try logConflict(ConflictRecord(
+                articleID: id, field: mark.field.rawValue, local: .init(mark.state), server: .init(value: "deleted"),
+                winner: .server, rule: "delete-wins", resolvedAt: now), db)
+        }
+        if row["starred"] as Bool {
+            try db.execute(sql: "DELETE FROM pending_mark WHERE article_id = ?", arguments: [id])
+            try db.execute(sql: "UPDATE article SET archived = 1 WHERE id = ?", arguments: [id])
+            try logConflict(ConflictRecord(
+                articleID: id, field: "article", local: .init(value: "starred"), server: .init(value: "deleted"),
+                winner: .server, rule: "delete-wins; kept as archived", resolvedAt: now), db)
+            tally.archived += 1
+            tally.conflicts += 1
+        } else {
+            try db.execute(sql: "DELETE FROM article WHERE id = ?", arguments: [id])
+            tally.deleted += 1
+        }
+    }
+
+    /// Starts a pull from the beginning (after a 410, or `sync --full`): forgets the token and opens a new
+    /// pass; articles the pass does not see are removed by `finishFullResync`. Pending marks stay.
+    public func beginFullResync() throws(StoreError) {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE sync_meta SET change_token = NULL, resync_in_progress = 1,
+                    resync_generation = resync_generation + 1 WHERE singleton = 1
+                """)
+        }
+    }
+
+    /// Ends a full resync: articles the pass did not see are gone from the server, so they are removed,
+    /// or archived when starred.
+    public func finishFullResync(now: Timestamp = .now) throws(StoreError) -> PullTally {
+        try write { db in
+            var tally = PullTally()
+            let generation = try Int64.fetchOne(db, sql: "SELECT resync_generation FROM sync_meta") ?? 0
+            let gone = try String.fetchAll(db, sql: """
+                SELECT id FROM article WHERE sync_generation < ? AND archived = 0
+                """, arguments: [generation])
+            for id in gone { try Self.applyDelete(id, &tally, now: now, db) }
+            try db.execute(sql: "UPDATE sync_meta SET resync_in_progress = 0 WHERE singleton = 1")
+            return tally
+        }
+    }
+
+    /// Records a finished sync.
+    public func recordSync(at time: Timestamp) throws(StoreError) {
+        try write { db in try db.execute(sql: "UPDATE sync_meta SET last_sync = ? WHERE singleton = 1",
+                                          arguments: [time.milliseconds]) }
+    }
+
+    /// Removes read, unstarred articles older than `days` (by date_published, else arrival) that have no
+    /// pending mark. Unread and starred articles are never removed.
+    public func prune(olderThanDays days: Int, now: Timestamp = .now) throws(StoreError) -> Int {
+        let cutoff = now.milliseconds - Int64(days) * 86_400_000
+        return try write { db in
+            try db.execute(sql: """
+                DELETE FROM article WHERE coalesce(date_published, received_at) < ?
+                  AND EXISTS (SELECT 1 FROM article_state r WHERE r.article_id = article.id AND r.field = 'read' AND r.value = 1)
+                  AND NOT EXISTS (SELECT 1 FROM article_state s WHERE s.article_id = article.id AND s.field = 'starred' AND s.value = 1)
+                  AND NOT EXISTS (SELECT 1 FROM pending_mark p WHERE p.article_id = article.id)
+                """, arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+}
+
+/// A JSON array of strings or authors, written directly: this runs for every pulled article.
+func jsonArray(_ strings: [String]) -> String {
+    "[" + strings.map(jsonString).joined(separator: ",") + "]"
+}
+
+func jsonArray(_ authors: [Author]) -> String {
+    "[" + authors.map { author in
+        let members = [("name", author.name), ("url", author.url), ("avatar", author.avatar)]
+            .compactMap { key, value in value.map { "\"\(key)\":\(jsonString($0))" } }
+        return "{" + members.joined(separator: ",") + "}"
+    }.joined(separator: ",") + "]"
+}
+
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import BriefingModel
+
+/// What kind of source a store follows.
+public enum ServerKind: String, Sendable, Codable {
+    /// A Briefing protocol server: change tokens, pushes, shared reader state.
+    case briefing
+    /// A plain JSON Feed document: fetched whole, marks stay on this device.
+    case feed
+}
+
+/// Where a store syncs from and how far it got: the single `sync_meta` row plus the policy rows.
+public struct SyncSettings: Hashable, Sendable {
+    public var device: String
+    public var serverURL: String?
+    public var serverKind: ServerKind?
+    public var tokenFile: String?
+    public var caFile: String?
+    public var allowInsecureHTTP: Bool
+    public var changeToken: String?
+    public var lastSync: Timestamp?
+    public var clock: HybridClock
+    public var resyncGeneration: Int64
+    public var resyncInProgress: Bool
+    public var feedETag: String?
+    public var feedLastModified: String?
+    public var policy: ConflictPolicy
+
+    public init(device: String) {
+        self.device = device
+        self.allowInsecureHTTP = false
+        self.clock = HybridClock()
+        self.resyncGeneration = 0
+        self.resyncInProgress = false
+        self.policy = .default
+    }
+
+    /// Whether `init` pointed the store at a server.
+    public var isConfigured: Bool { serverURL != nil }
+}
+
+extension BriefingStore {
+    /// The store's settings; nil for a store that was created but never initialised.
+    public func settings() throws(StoreError) -> SyncSettings? {
+        try read { db in try Self.settings(db) }
+    }
+
+    static func settings(_ db: Database) throws -> SyncSettings? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sync_meta WHERE singleton = 1") else { return nil }
+        var settings = SyncSettings(device: row["device"])
+        settings.serverURL = row["server_url"]
+        settings.serverKind = (row["server_kind"] as String?).flatMap(ServerKind.init(rawValue:))
+        settings.tokenFile = row["token_file"]
+        settings.caFile = row["ca_file"]
+        settings.allowInsecureHTTP = row["allow_insecure_http"]
+        settings.changeToken = row["change_token"]
+        settings.lastSync = (row["last_sync"] as Int64?).map(Timestamp.init(milliseconds:))
+        settings.clock = HybridClock(latest: Timestamp(milliseconds: row["clock_latest"]))
+        settings.resyncGeneration = row["resync_generation"]
+        settings.resyncInProgress = row["resync_in_progress"]
+        settings.feedETag = row["feed_etag"]
+        settings.feedLastModified = row["feed_last_modified"]
+        for policyRow in try Row.fetchAll(db, sql: "SELECT field, rule FROM sync_policy") {
+            if let field = StateField(rawValue: policyRow["field"]), let rule = ConflictRule(name: policyRow["rule"]) {
+                settings.policy.set(rule, for: field)
+            }
+        }
+        return settings
+    }
+
+    /// Writes every setting in one transaction.
+    public func saveSettings(_ settings: SyncSettings) throws(StoreError) {
+        try write { db in try Self.saveSettings(settings, db) }
+    }
+
+    static func saveSettings(_ settings: SyncSettings, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO sync_meta (singleton, device, server_url, server_kind, token_file, ca_file,
+                allow_insecure_http, change_token, last_sync, clock_latest, resync_generation,
+                resync_in_progress, feed_etag, feed_last_modified)
+            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (singleton) DO UPDATE SET
+                device = excluded.device, server_url = excluded.server_url,
+                server_kind = excluded.server_kind, token_file = excluded.token_file,
+                ca_file = excluded.ca_file, allow_insecure_http = excluded.allow_insecure_http,
+                change_token = excluded.change_token, last_sync = excluded.last_sync,
+                clock_latest = excluded.clock_latest, resync_generation = excluded.resync_generation,
+                resync_in_progress = excluded.resync_in_progress, feed_etag = excluded.feed_etag,
+                feed_last_modified = excluded.feed_last_modified
+            """, arguments: [
+                settings.device, settings.serverURL, settings.serverKind?.rawValue, settings.tokenFile,
+                settings.caFile, settings.allowInsecureHTTP, settings.changeToken,
+                settings.lastSync?.milliseconds, settings.clock.latest.milliseconds,
+                settings.resyncGeneration, settings.resyncInProgress, settings.feedETag,
+                settings.feedLastModified,
+            ])
+        try db.execute(sql: "DELETE FROM sync_policy")
+        for field in StateField.allCases {
+            if let rule = settings.policy.rules[field] {
+                try db.execute(sql: "INSERT INTO sync_policy (field, rule) VALUES (?, ?)",
+                               arguments: [field.rawValue, rule.rawValue])
+            }
+        }
+    }
+
+    /// Points the store at a server. A store that holds articles from another server is switched only
+    /// with `force`, which empties it (articles, states, pending marks, token) first.
+    public func configure(_ settings: SyncSettings, force: Bool) throws(StoreError) -> ConfigureOutcome {
+        try write { db in
+            let previous = try Self.settings(db)
+            let articles = try Int.fetchOne(db, sql: "SELECT count(*) FROM article") ?? 0
+            var next = settings
+            if let previous, previous.serverURL == settings.serverURL {
+                // Re-running init against the same server keeps progress and the clock.
+                next.changeToken = previous.changeToken
+                next.lastSync = previous.lastSync
+                next.clock = previous.clock
+                next.resyncGeneration = previous.resyncGeneration
+                next.resyncInProgress = previous.resyncInProgress
+                next.feedETag = previous.feedETag
+                next.feedLastModified = previous.feedLastModified
+            } else if articles > 0, previous?.serverURL != nil || previous == nil {
+                guard force else { return .refusedPopulated(articles: articles, server: previous?.serverURL) }
+                try db.execute(sql: "DELETE FROM article")
+                try db.execute(sql: "DELETE FROM conflict_log")
+                next.clock = previous?.clock ?? HybridClock()
+            }
+            try Self.saveSettings(next, db)
+            return .configured
+        }
+    }
+
+    public enum ConfigureOutcome: Equatable, Sendable {
+        case configured
+        case refusedPopulated(articles: Int, server: String?)
+    }
+}
+
+extension BriefingStore {
+    /// Stores the HTTP validators of a plain feed's last complete fetch.
+    public func saveFeedValidators(etag: String?, lastModified: String?) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE sync_meta SET feed_etag = ?, feed_last_modified = ? WHERE singleton = 1",
+                           arguments: [etag, lastModified])
+        }
+    }
+}

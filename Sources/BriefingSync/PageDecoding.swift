@@ -1,0 +1,124 @@
+import Foundation
+import BriefingModel
+import BriefingProtocol
+import BriefingStore
+import BriefingText
+
+/// Turns wire documents into store pages, refusing anything a well-behaved server would not send.
+/// Whatever fails here fails before the store is touched, so a bad page leaves the store as it was.
+public enum PageDecoding {
+    /// Limits on untrusted input: larger values make the page malformed rather than the store bloated.
+    public static let maxIDLength = 4_096
+    public static let maxTokenLength = 4_096
+    public static let maxTitleLength = 65_536
+    public static let maxBodyLength = 8 << 20
+    /// Revisions and sequence numbers beyond 2^53 cannot round-trip through every JSON parser.
+    public static let maxRevision: Int64 = 1 << 53
+
+    /// Decodes JSON bytes as a JSON Feed document; the error names what was wrong in one line.
+    public static func feed(from data: Data) throws(SyncError) -> FeedDocument {
+        do {
+            return try WireCoding.decoder().decode(FeedDocument.self, from: data)
+        } catch let error as DecodingError {
+            throw .malformed("malformed page: \(describe(error))")
+        } catch {
+            throw .malformed("malformed page: \(error.localizedDescription)")
+        }
+    }
+
+    /// A Briefing pull page: a JSON Feed with `_briefing` page data and item revisions.
+    public static func briefingPage(from data: Data) throws(SyncError) -> (PulledPage, PageInfo) {
+        let feed = try feed(from: data)
+        guard let info = feed.briefing else {
+            throw .malformed("malformed page: no _briefing data (is this a Briefing server?)")
+        }
+        guard !info.nextToken.isEmpty, info.nextToken.utf8.count <= maxTokenLength else {
+            throw .malformed("malformed page: next_token is empty or longer than \(maxTokenLength) bytes")
+        }
+        var seen = Set<String>()
+        var articles: [PulledArticle] = []
+        articles.reserveCapacity(feed.items.count)
+        for item in feed.items {
+            guard let revision = item.briefing?.revision else {
+                throw .malformed("malformed page: item '\(clip(item.id))' has no _briefing.revision")
+            }
+            guard seen.insert(item.id).inserted else {
+                throw .malformed("malformed page: item '\(clip(item.id))' appears twice")
+            }
+            var pulled = try article(from: item, revision: revision)
+            for field in StateField.allCases {
+                if let record = item.briefing?.state(of: field) {
+                    pulled.states[field] = try serverState(record, item.id)
+                }
+            }
+            articles.append(pulled)
+        }
+        let states = try info.states.map { change throws(SyncError) in
+            try checkID(change.id)
+            return PulledState(articleID: change.id, field: change.field, server: try serverState(change.record, change.id))
+        }
+        for id in info.deleted { try checkID(id) }
+        let page = PulledPage(articles: articles, states: states, deleted: info.deleted,
+                              nextToken: info.nextToken, serverTime: info.serverTime)
+        return (page, info)
+    }
+
+    /// One item as the store keeps it. JSON Feed requires `content_html` or `content_text`.
+    public static func article(from item: FeedItem, revision: Int64) throws(SyncError) -> PulledArticle {
+        try checkID(item.id)
+        guard (0...maxRevision).contains(revision) else {
+            throw .malformed("malformed page: item '\(clip(item.id))' has revision \(revision) out of range")
+        }
+        guard item.contentHTML != nil || item.contentText != nil else {
+            throw .malformed("malformed page: item '\(clip(item.id))' has neither content_html nor content_text")
+        }
+        guard (item.title?.utf8.count ?? 0) <= maxTitleLength, (item.summary?.utf8.count ?? 0) <= maxTitleLength,
+              (item.contentHTML?.utf8.count ?? 0) <= maxBodyLength, (item.contentText?.utf8.count ?? 0) <= maxBodyLength
+        else {
+            throw .malformed("malformed page: item '\(clip(item.id))' has a field beyond the size limit")
+        }
+        let article = Article(
+            id: item.id, url: item.url, externalURL: item.externalURL, title: item.title, summary: item.summary,
+            contentHTML: item.contentHTML, contentText: item.contentText, image: item.image ?? item.bannerImage,
+            datePublished: item.datePublished.flatMap(Timestamp.init(rfc3339:)),
+            dateModified: item.dateModified.flatMap(Timestamp.init(rfc3339:)),
+            authors: item.authors ?? item.author.map { [$0] } ?? [], tags: item.tags ?? [],
+            language: item.language, revision: revision)
+        let body = item.contentText ?? HTMLText.plainText(item.contentHTML ?? "")
+        return PulledArticle(article: article, bodyText: body)
+    }
+
+    static func serverState(_ record: StateRecord, _ id: String) throws(SyncError) -> ServerState {
+        guard (0...maxRevision).contains(record.rev), record.device.utf8.count <= maxIDLength else {
+            throw .malformed("malformed page: state of '\(clip(id))' has a bad rev or device")
+        }
+        return ServerState(state: record.fieldState, rev: record.rev)
+    }
+
+    static func checkID(_ id: String) throws(SyncError) {
+        guard !id.isEmpty, id.utf8.count <= maxIDLength else {
+            throw .malformed("malformed page: an article id is empty or longer than \(maxIDLength) bytes")
+        }
+    }
+
+    /// A short, terminal-safe rendering of untrusted text for an error message.
+    static func clip(_ text: String) -> String {
+        let safe = TerminalText.sanitize(text, singleLine: true)
+        return safe.count > 60 ? String(safe.prefix(57)) + "..." : safe
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return keys.isEmpty ? "top level" : String(keys.drop { $0 == "." }.prefix(120))
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing '\(key.stringValue)' at \(path(context))"
+        case .typeMismatch(_, let context): return "wrong type at \(path(context))"
+        case .valueNotFound(_, let context): return "null at \(path(context))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(context))"
+        @unknown default: return "undecodable"
+        }
+    }
+}

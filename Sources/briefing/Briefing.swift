@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import BriefingModel
+import BriefingStore
+
+@main
+struct Briefing: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "briefing",
+        abstract: "An offline-first news briefing: read, mark and search articles locally; sync when online.",
+        discussion: """
+            The store is one SQLite file: --db PATH, else $BRIEFING_DB, else \
+            $XDG_DATA_HOME/briefing/briefing.sqlite (~/.local/share/briefing/briefing.sqlite).
+            Start with 'briefing init --server URL', then 'briefing sync'. Reading and marking work offline; \
+            marks are pushed on the next sync.
+
+            Exit codes: 0 ok, 64 usage, 65 malformed data from the server, 66 unknown article, \
+            69 server unreachable or failing, 70 internal error, 74 store unreadable or corrupt, \
+            75 temporary (store busy, another sync running), 77 authentication refused, 78 not initialised \
+            or bad configuration.
+            """,
+        subcommands: [
+            Init.self, Sync.self, List.self, Show.self, Mark.self, Search.self, Status.self,
+            Conflicts.self, Prune.self, Import.self,
+        ]
+    )
+}
+
+/// Options every command takes.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The store file (env BRIEFING_DB).", valueName: "path"))
+    var db: String?
+
+    @Flag(name: .long, help: "Print JSON (snake_case keys) instead of text.")
+    var json = false
+
+    /// The store path: --db, $BRIEFING_DB, $XDG_DATA_HOME/briefing/briefing.sqlite, ~/.local/share/….
+    var path: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let db, !db.isEmpty { return db }
+        if let db = environment["BRIEFING_DB"], !db.isEmpty { return db }
+        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
+            return data + "/briefing/briefing.sqlite"
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/share/briefing/briefing.sqlite"
+    }
+
+    func open(create: Bool = false) throws -> BriefingStore {
+        try BriefingStore.open(path: path, create: create)
+    }
+
+    /// Opens the store and requires that `init` (or `import`) set it up.
+    func openInitialised() throws -> (BriefingStore, SyncSettings) {
+        let store = try open()
+        guard let settings = try store.settings() else {
+            throw StoreError.notInitialised(path: path)
+        }
+        return (store, settings)
+    }
+
+    func emit(_ value: JSON) {
+        print(value.encoded)
+    }
+}
+
+/// This device's wall clock. `BRIEFING_CLOCK_SKEW_MS` shifts it, to reproduce a device whose clock runs
+/// fast or slow (the hybrid clock keeps such a device's marks ordered after what it has seen).
+func deviceClock() -> Timestamp {
+    let skew = ProcessInfo.processInfo.environment["BRIEFING_CLOCK_SKEW_MS"].flatMap(Int64.init) ?? 0
+    return Timestamp(milliseconds: Timestamp.now.milliseconds + skew)
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import BriefingProtocol
+import BriefingStore
+import BriefingSync
+
+struct Mark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mark articles read, unread, starred or unstarred; works offline.",
+        discussion: "The change applies at once and is queued for the next sync. Marking the same field again replaces the queued change.")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "read, unread, star or unstar.") var action: MarkAction
+    @Argument(help: "Article ids or handles.") var ids: [String] = []
+    @Flag(help: "Apply to every article in the store.") var all = false
+
+    func validate() throws {
+        if all && !ids.isEmpty { throw ValidationError("give article ids or --all, not both") }
+        if !all && ids.isEmpty { throw ValidationError("give at least one article id or handle, or --all") }
+    }
+
+    func run() throws {
+        try guarded {
+            let (store, _) = try options.openInitialised()
+            let changed = try store.mark(action, all ? nil : ids, wallClock: deviceClock())
+            if options.json {
+                options.emit(.object([("action", .string(action.rawValue)), ("changed", .int(changed))]))
+            } else {
+                print("marked \(changed) article\(changed == 1 ? "" : "s") \(action.rawValue == "star" ? "starred" : action.rawValue == "unstar" ? "unstarred" : action.rawValue)")
+            }
+        }
+    }
+}
+
+extension MarkAction: ExpressibleByArgument {}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Add the items of a local JSON Feed file to the store (offline).",
+        discussion: "Creates the store when there is none. Items keep their _briefing revision and state when present. A full resync later removes imported articles the server does not have.")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "A JSON Feed 1.0/1.1 file.") var file: String
+    @Option(help: "Device name when a new store is created.") var device: String?
+
+    func run() throws {
+        try guarded {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw Failure(message: "cannot read \(file)", code: 66)
+            }
+            let page = try PageDecoding.importPage(from: data)
+            let store = try options.open(create: true)
+            if try store.settings() == nil {
+                try store.saveSettings(SyncSettings(device: device ?? defaultDeviceName()))
+            }
+            let tally = try store.applyPage(page)
+            if options.json {
+                options.emit(.object([("imported", .int(tally.pulled)), ("items", .int(page.articles.count))]))
+            } else {
+                print("imported \(tally.pulled) of \(page.articles.count) items")
+            }
+        }
+    }
+}
+
+/// `HOST-xxxx`: readable, and distinct between two stores on one machine.
+func defaultDeviceName() -> String {
+    let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "device"
+    let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+    return "\(host.isEmpty ? "device" : host)-\(suffix)"
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import BriefingModel
+import BriefingStore
+import BriefingText
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List articles, newest first (unread by default).",
+        discussion: "Each line starts with the article's handle, a short local number that show and mark accept in place of the id.")
+
+    @OptionGroup var options: StoreOptions
+    @Flag(exclusivity: .exclusive, help: "Which articles: --unread (default), --starred or --all.")
+    var filter: ListFilter = .unread
+    @Option(help: "Only articles with this tag.") var tag: String?
+    @Option(help: "At most this many articles.") var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
+    func run() throws {
+        try guarded {
+            let (store, _) = try options.openInitialised()
+            let articles = try store.list(filter, tag: tag, limit: limit)
+            if options.json {
+                options.emit(.array(articles.map(summaryJSON)))
+            } else {
+                printSummaries(articles, empty: "no \(filter == .all ? "" : filter.rawValue + " ")articles")
+            }
+        }
+    }
+}
+
+extension ListFilter: EnumerableFlag {}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show an article as readable text, and mark it read.",
+        discussion: "HTML is rendered to text with links listed as numbered references. On a terminal the text goes through $PAGER (default: less).")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The article's id or handle.") var id: String
+    @Flag(help: "Do not mark the article read.") var noMark = false
+
+    func run() throws {
+        try guarded {
+            let (store, _) = try options.openInitialised()
+            var stored = try store.article(id)
+            if !noMark && !stored.summary.read {
+                try store.mark(.read, [stored.summary.id], wallClock: deviceClock())
+                stored.summary.read = true
+            }
+            if options.json {
+                options.emit(articleJSON(stored))
+            } else {
+                page(renderArticle(stored, width: terminalWidth()))
+            }
+        }
+    }
+}
+
+struct Search: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Search titles, summaries and bodies; best match first.",
+        discussion: """
+            QUERY is an SQLite FTS5 query: words (all must match), "a phrase", prefix*, OR, NOT, and \
+            title:word to search one column. A malformed query exits 64.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The search query.") var query: String
+    @Option(help: "At most this many results.") var limit: Int?
+
+    func run() throws {
+        try guarded {
+            let (store, _) = try options.openInitialised()
+            let articles = try store.search(query, limit: limit)
+            if options.json {
+                options.emit(.array(articles.map(summaryJSON)))
+            } else {
+                printSummaries(articles, empty: "no matches")
+            }
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show counts, pending marks, the server and the last sync.")
+
+    @OptionGroup var options: StoreOptions
+
+    func run() throws {
+        try guarded {
+            let (store, _) = try options.openInitialised()
+            let status = try store.status()
+            let marksNote = status.serverKind == .feed ? "local only (a plain feed has no server state)" : "synced"
+            if options.json {
+                options.emit(.object([
+                    ("articles", .int(status.articles)), ("unread", .int(status.unread)),
+                    ("starred", .int(status.starred)), ("pending", .int(status.pending)),
+                    ("conflicts", .int(status.conflicts)), ("last_sync", .time(status.lastSync)),
+                    ("server", .optional(status.server)), ("device", .optional(status.device)),
+                    ("archived", .int(status.archived)), ("server_kind", .optional(status.serverKind?.rawValue)),
+                    ("marks", .string(marksNote)),
+                ]))
+            } else {
+                let lines = [
+                    ("articles", "\(status.articles) (\(status.unread) unread, \(status.starred) starred, \(status.archived) archived)"),
+                    ("pending", "\(status.pending) marks to push"),
+                    ("conflicts", "\(status.conflicts) logged"),
+                    ("last sync", status.lastSync?.rfc3339 ?? "never"),
+                    ("server", (status.server ?? "none") + (status.serverKind.map { " (\($0.rawValue))" } ?? "")),
+                    ("device", status.device ?? "-"),
+                    ("marks", marksNote),
+                ]
+                for (name, value) in lines {
+                    print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + TerminalText.sanitize(value, singleLine: true))
+                }
+            }
+        }
+    }
+}
+
+struct Conflicts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the conflict log: both sides, the winner and the rule, newest first.")
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "At most this many entries.") var limit: Int?
+
+    func run() throws {
+        try guarded {
+            let (store, _) = try options.openInitialised()
+            let records = try store.conflicts(limit: limit)
+            if options.json {
+                options.emit(.array(records.map(conflictJSON)))
+            } else if records.isEmpty {
+                print("no conflicts")
+            } else {
+                for record in records {
+                    let line = "\(record.resolvedAt.rfc3339)  \(record.articleID)  \(record.field): local \(describe(record.local))"
+                        + " vs server \(describe(record.server)) → \(record.winner.rawValue) wins (\(record.rule))"
+                    print(TerminalText.sanitize(line, singleLine: true))
+                }
+            }
+        }
+    }
+
+    private func describe(_ side: ConflictRecord.Side) -> String {
+        var text = side.value
+        if let time = side.changedAt { text += " at \(time.rfc3339)" }
+        if let device = side.device { text += " by \(device)" }
+        return text
+    }
+}
+
+struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove read, unstarred articles older than DAYS. Unread and starred ones are never removed.")
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "Age in days (default 30).") var olderThan: Int = 30
+    @Flag(help: "Reclaim the freed space afterwards.") var vacuum = false
+
+    func validate() throws {
+        if olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
+    }
+
+    func run() throws {
+        try guarded {
+            let (store, _) = try options.openInitialised()
+            let removed = try store.prune(olderThanDays: olderThan)
+            if vacuum { try store.vacuum() }
+            if options.json {
+                options.emit(.object([("pruned", .int(removed)), ("vacuumed", .bool(vacuum))]))
+            } else {
+                print("pruned \(removed) article\(removed == 1 ? "" : "s")")
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import BriefingCurl
+import BriefingModel
+import BriefingProtocol
+import BriefingStore
+import BriefingSync
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Point the store at a server: a Briefing protocol base URL or a plain JSON Feed URL.",
+        discussion: """
+            The kind of server is told from its answer: a Briefing server answers GET {URL}/v1/changes with \
+            a JSON Feed page carrying _briefing data; anything else must be a JSON Feed document at URL \
+            itself. The bearer token comes from --token-file or $BRIEFING_TOKEN and is never stored in the \
+            database or printed. Plain http:// is allowed only to loopback addresses unless \
+            --allow-insecure-http. A store that holds articles from another server is switched only with \
+            --force, which empties it.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "The server's base URL, or a JSON Feed URL.") var server: String
+    @Option(help: "This device's name in the conflict log (default: HOST-xxxx).") var device: String?
+    @Option(help: "A file holding the bearer token.") var tokenFile: String?
+    @Option(help: ArgumentHelp("A conflict rule: read|starred = last-writer-wins|server-wins|client-wins|read-wins.",
+                               valueName: "field=rule"))
+    var policy: [String] = []
+    @Option(help: "Extra CA certificates (PEM) to trust for this server.") var caFile: String?
+    @Flag(help: "Allow plain http:// to non-loopback hosts.") var allowInsecureHTTP = false
+    @Flag(help: "Switch a populated store to another server, emptying it.") var force = false
+    @Option(help: "Seconds to wait for the server.") var timeout: Double = 15
+
+    func validate() throws {
+        _ = try parsedPolicy()
+        if let device, device.isEmpty || device.count > 200 { throw ValidationError("--device must be 1 to 200 characters") }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ValidationError("cannot read --ca-file \(caFile)")
+        }
+        if let tokenFile, !FileManager.default.isReadableFile(atPath: tokenFile) {
+            throw ValidationError("cannot read --token-file \(tokenFile)")
+        }
+    }
+
+    func parsedPolicy() throws -> ConflictPolicy {
+        do {
+            return try ConflictPolicy(parsing: policy)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() throws {
+        try guarded {
+            guard let url = URL(string: server), url.scheme != nil, url.host != nil else {
+                throw Failure.usage("--server must be an absolute http(s) URL")
+            }
+            do {
+                try ServerURLPolicy.check(url, allowInsecureHTTP: allowInsecureHTTP)
+            } catch {
+                throw Failure.usage("\(error)")
+            }
+            let token = try readToken(file: tokenFile)
+            let store = try options.open(create: true)
+            let previous = try store.settings()
+            var settings = SyncSettings(device: device ?? previous?.device ?? defaultDeviceName())
+            settings.serverURL = url.absoluteString
+            settings.tokenFile = tokenFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            settings.caFile = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            settings.allowInsecureHTTP = allowInsecureHTTP
+            settings.policy = try parsedPolicy()
+            let transport = makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2)
+            settings.serverKind = try ServerProbe.kind(of: url, transport: transport, bearerToken: token)
+            switch try store.configure(settings, force: force) {
+            case .configured:
+                break
+            case .refusedPopulated(let articles, let server):
+                throw Failure.config("store holds \(articles) articles from \(server ?? "another source"); use --force to empty it and switch")
+            }
+            if options.json {
+                options.emit(.object([("server", .string(url.absoluteString)),
+                                      ("server_kind", .string(settings.serverKind?.rawValue ?? "")),
+                                      ("device", .string(settings.device)), ("db", .string(options.path))]))
+            } else {
+                print("initialised \(options.path) for \(settings.serverKind == .feed ? "JSON Feed" : "Briefing server") \(url.absoluteString) as device \(settings.device)")
+            }
+        }
+    }
+}
+
+struct Sync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Push pending marks, then pull what changed since the last sync.",
+        discussion: """
+            Each pulled page is committed with its change token, so an interrupted sync resumes where it \
+            stopped. Failed requests are retried (Retry-After honoured, else exponential backoff with jitter) \
+            until the retry budget runs out: then exit 69. Only one sync runs per store at a time (exit 75). \
+            Environment: BRIEFING_TIMEOUT and BRIEFING_RETRY_BUDGET (seconds) set the defaults of the flags.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @Flag(help: "Pull everything again from the beginning.") var full = false
+    @Option(help: "Seconds allowed for one request (default 30, env BRIEFING_TIMEOUT).") var timeout: Double?
+    @Option(help: "Seconds of retrying before giving up (default 60, env BRIEFING_RETRY_BUDGET).") var retryBudget: Double?
+    @Option(help: .hidden) var pageSize: Int?
+
+    func validate() throws {
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if let retryBudget, retryBudget < 0 { throw ValidationError("--retry-budget must be 0 or more") }
+    }
+
+    func run() throws {
+        try guarded {
+            let (store, settings) = try options.openInitialised()
+            guard settings.isConfigured else { throw StoreError.notInitialised(path: options.path) }
+            let lock = try SyncLock(storePath: options.path)
+            defer { lock.release() }
+            let environment = ProcessInfo.processInfo.environment
+            let timeout = timeout ?? environment["BRIEFING_TIMEOUT"].flatMap(Double.init) ?? 30
+            let budget = retryBudget ?? environment["BRIEFING_RETRY_BUDGET"].flatMap(Double.init) ?? 60
+            let engine = SyncEngine(store: store,
+                                    transport: makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget),
+                                    bearerToken: try readToken(file: settings.tokenFile))
+            engine.now = deviceClock
+            if let pageSize { engine.pageSize = max(1, min(pageSize, Endpoint.maxLimit)) }
+            if stderrIsTerminal && !options.json {
+                engine.progress = { progress in
+                    let r = progress.report
+                    fputs("\r\(progress.phase.rawValue): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ", stderr)
+                }
+            }
+            let report = try engine.run(full: full)
+            if engine.progress != nil { fputs("\n", stderr) }
+            if options.json {
+                options.emit(.object([
+                    ("pushed", .int(report.pushed)), ("pulled", .int(report.pulled)), ("deleted", .int(report.deleted)),
+                    ("conflicts", .int(report.conflicts)), ("pages", .int(report.pages)),
+                    ("full_resync", .bool(report.fullResync)), ("states", .int(report.states)),
+                    ("archived", .int(report.archived)), ("not_modified", .bool(report.notModified)),
+                ]))
+            } else {
+                var line = "pushed \(report.pushed), pulled \(report.pulled) (\(report.pages) page\(report.pages == 1 ? "" : "s")), "
+                    + "\(report.states) state changes, deleted \(report.deleted), conflicts \(report.conflicts)"
+                if report.archived > 0 { line += ", archived \(report.archived)" }
+                if report.fullResync { line += ", full resync" }
+                if report.notModified { line += ", feed not modified" }
+                print(line)
+            }
+        }
+    }
+}
+
+/// libcurl with retries: the transport every networked command uses.
+func makeTransport(caFile: String?, timeout: Double, budget: Double) -> Transport {
+    let curl = CurlTransport(configuration: .init(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile))
+    return RetryingTransport(wrapping: curl, policy: RetryPolicy(budget: budget))
+}
+
+/// The bearer token from a file (first line, trimmed) or $BRIEFING_TOKEN; nil when neither is set.
+func readToken(file: String?) throws -> String? {
+    if let file {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw Failure.config("cannot read token file \(file)")
+        }
+        let token = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first
+            .map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard !token.isEmpty else { throw Failure.config("token file \(file) is empty") }
+        return token
+    }
+    return ProcessInfo.processInfo.environment["BRIEFING_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+/// One sync per store: an exclusive `flock` on `STORE.sync-lock`, released by the kernel even when the
+/// process is killed.
+final class SyncLock {
+    private let descriptor: Int32
+
+    init(storePath: String) throws {
+        descriptor = open(storePath + ".sync-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Failure(message: "cannot create the sync lock beside \(storePath)", code: 74) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw Failure(message: "another sync is running on this store", code: 75)
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}
