@@ -1,0 +1,177 @@
+import Foundation
+
+/// Makes untrusted text (titles, bodies, server error messages) safe to print on a terminal.
+///
+/// Text from a feed can carry escape sequences that clear the screen, retitle the window or forge
+/// hyperlinks, and bidi controls that make a line read differently from what it stores. Pass every
+/// such string through `TerminalText.sanitize(_:)` right before printing it, or
+/// `sanitize(_:singleLine: true)` for one-line fields such as list rows and error messages;
+/// `isSafe(_:)` answers whether a string would come back unchanged.
+public enum TerminalText {
+    /// Returns `text` without control characters, escape sequences and bidi controls.
+    ///
+    /// Newlines and tabs survive unless `singleLine` is set, in which case they (and U+2028/U+2029)
+    /// become spaces. Complete escape sequences are dropped whole, so no half of one leaks out as
+    /// visible junk such as `[2J`.
+    public static func sanitize(_ text: String, singleLine: Bool = false) -> String {
+        sanitize(text, singleLine: singleLine, keepingHTMLWhitespace: false)
+    }
+
+    /// Whether `sanitize(text, singleLine:)` would return `text` unchanged.
+    public static func isSafe(_ text: String, singleLine: Bool = false) -> Bool {
+        isSafe(text, singleLine: singleLine, keepingHTMLWhitespace: false)
+    }
+
+    /// `keepingHTMLWhitespace` also keeps CR and FF: the HTML renderer cleans its input with this and
+    /// turns them into newlines and spaces itself, so CRLF documents still take the fast path.
+    static func sanitize(_ text: String, singleLine: Bool, keepingHTMLWhitespace: Bool) -> String {
+        if isSafe(text, singleLine: singleLine, keepingHTMLWhitespace: keepingHTMLWhitespace) {
+            return text
+        }
+        let scalars = text.unicodeScalars
+        var output = String.UnicodeScalarView()
+        var state = State.text
+        var index = scalars.startIndex
+        var stringBody = scalars.startIndex
+        // Set once a control string ran off the end: no terminator exists anywhere after that point,
+        // so later introducers can be dropped on their own without scanning ahead again (keeps it linear).
+        var noTerminatorAhead = false
+
+        while true {
+            while index < scalars.endIndex {
+                let scalar = scalars[index]
+                let value = scalar.value
+                let next = scalars.index(after: index)
+                switch state {
+                case .text:
+                    switch value {
+                    case 0x1B:
+                        state = .escape
+                    case 0x9B:
+                        state = .controlSequence
+                    case 0x90, 0x98, 0x9D, 0x9E, 0x9F:
+                        if !noTerminatorAhead {
+                            state = .controlString
+                            stringBody = next
+                        }
+                    case 0x0A, 0x09:
+                        output.append(singleLine ? " " : scalar)
+                    case 0x0D where keepingHTMLWhitespace, 0x0C where keepingHTMLWhitespace:
+                        output.append(scalar)
+                    case 0x2028 where singleLine, 0x2029 where singleLine:
+                        output.append(" ")
+                    default:
+                        if !isForbidden(value) { output.append(scalar) }
+                    }
+                case .escape:
+                    switch value {
+                    case 0x5B:  // ESC [
+                        state = .controlSequence
+                    case 0x5D, 0x50, 0x58, 0x5E, 0x5F:  // ESC ] P X ^ _
+                        if noTerminatorAhead {
+                            state = .text
+                        } else {
+                            state = .controlString
+                            stringBody = next
+                        }
+                    case 0x1B:
+                        break
+                    case 0x20...0x2F:
+                        state = .escapeIntermediate
+                    case 0x30...0x7E:
+                        state = .text
+                    default:
+                        // Not an escape sequence after all: the ESC goes, the scalar is judged as text.
+                        state = .text
+                        continue
+                    }
+                case .escapeIntermediate:
+                    switch value {
+                    case 0x20...0x2F: break
+                    case 0x30...0x7E: state = .text
+                    default:
+                        state = .text
+                        continue
+                    }
+                case .controlSequence:
+                    switch value {
+                    case 0x20...0x3F: break
+                    case 0x40...0x7E: state = .text
+                    default:
+                        // Terminals abort a CSI on anything else (ESC starts a new sequence); so do we.
+                        state = .text
+                        continue
+                    }
+                case .controlString:
+                    switch value {
+                    case 0x07, 0x9C, 0x18, 0x1A: state = .text
+                    case 0x1B: state = .escape  // ESC \ ends the string; any other ESC x also ends it
+                    default: break
+                    }
+                }
+                index = next
+            }
+            guard state == .controlString else { break }
+            // An introducer that is never terminated is more often mis-decoded text (Turkish "ş" read
+            // as Latin-1 is "Å\u{9F}") than an attack; with the introducer gone nothing can swallow
+            // what follows, so keep it as text rather than lose the rest of the article.
+            noTerminatorAhead = true
+            index = stringBody
+            state = .text
+        }
+        return String(output)
+    }
+
+    static func isSafe(_ text: String, singleLine: Bool, keepingHTMLWhitespace: Bool) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            let count = bytes.count
+            var i = 0
+            while i < count {
+                let byte = bytes[i]
+                if byte >= 0x20 && byte < 0x7F { i &+= 1; continue }
+                switch byte {
+                case 0x0A, 0x09:
+                    if singleLine { return false }
+                case 0x0D, 0x0C:
+                    if !keepingHTMLWhitespace { return false }
+                case 0x00..<0x20, 0x7F:
+                    return false
+                case 0xC2:  // U+0080–U+009F
+                    if i + 1 < count && bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x9F { return false }
+                case 0xD8:  // U+061C
+                    if i + 1 < count && bytes[i + 1] == 0x9C { return false }
+                case 0xE2:
+                    guard i + 2 < count else { break }
+                    let second = bytes[i + 1], third = bytes[i + 2]
+                    if second == 0x80 {
+                        if third == 0x8E || third == 0x8F || (third >= 0xAA && third <= 0xAE) { return false }
+                        if singleLine && (third == 0xA8 || third == 0xA9) { return false }
+                    } else if second == 0x81 && third >= 0xA6 && third <= 0xA9 {
+                        return false
+                    }
+                default:
+                    break
+                }
+                i &+= 1
+            }
+            return true
+        }
+    }
+
+    private static func isForbidden(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x00..<0x20, 0x7F...0x9F: return true
+        case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: return true
+        default: return false
+        }
+    }
+
+    private enum State {
+        case text
+        case escape
+        case escapeIntermediate
+        case controlSequence
+        case controlString
+    }
+}
