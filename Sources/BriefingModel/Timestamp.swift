@@ -54,7 +54,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
                     digits += 1
                 }
                 guard digits > 0 else { return nil }
-                for _ in digits..<3 where digits < 3 { fraction *= 10 }
+                var scale = digits
+                while scale < 3 { fraction *= 10; scale += 1 }
             }
             msOfDay = ((hour * 60 + minute) * 60 + second) * 1000 + fraction
             if scanner.skip("Z") || scanner.skip("z") {

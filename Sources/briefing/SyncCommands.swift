@@ -155,7 +155,7 @@ struct Sync: ParsableCommand {
 /// libcurl with retries: the transport every networked command uses.
 func makeTransport(caFile: String?, timeout: Double, budget: Double) -> Transport {
     let curl = CurlTransport(configuration: .init(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile))
-    return RetryingTransport(wrapping: curl, policy: RetryPolicy(budget: budget))
+    return RetryingTransport(curl, policy: RetryPolicy(budget: budget))
 }
 
 /// The bearer token from a file (first line, trimmed) or $BRIEFING_TOKEN; nil when neither is set.
