@@ -33,9 +33,8 @@ struct FaultMiddleware: RouterMiddleware {
             let full = try await response.body.collect()
             let partial = full.getSlice(at: full.readerIndex, length: full.readableBytes / 2) ?? ByteBuffer()
             let channel = context.channel
-            response.headers[.contentLength] = String(full.readableBytes)
             response.headers[.contentEncoding] = nil
-            response.body = ResponseBody { writer in
+            response.body = ResponseBody(contentLength: full.readableBytes) { writer in
                 try await writer.write(partial)
                 // Let the partial body leave before the connection goes; closing drops unsent writes.
                 try await Task.sleep(for: .milliseconds(100))

@@ -1,11 +1,15 @@
 import BriefingProtocol
 import Foundation
 
-/// A seed file that cannot be served: the message names the file.
+/// Seeds that cannot be served: an unreadable directory, or a malformed file (the message names it).
 public struct SeedError: Error, Sendable, CustomStringConvertible {
+    /// The seeds directory itself could not be listed (rather than one file in it being malformed).
+    public var isUnreadableDirectory = false
     public var file: String
     public var reason: String
-    public var description: String { "malformed seed file \(file): \(reason)" }
+    public var description: String {
+        isUnreadableDirectory ? "cannot read seeds directory \(file)" : "malformed seed file \(file): \(reason)"
+    }
 }
 
 /// The JSON Feed documents of a seeds directory, read once at start and again by nothing: `reset` reuses them.
@@ -17,7 +21,7 @@ public enum SeedFeeds {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
                 .filter { $0.hasSuffix(".json") }.sorted()
         } catch {
-            throw SeedError(file: directory, reason: "cannot read the directory")
+            throw SeedError(isUnreadableDirectory: true, file: directory, reason: "cannot list it")
         }
         var items: [FeedItem] = []
         for name in names {

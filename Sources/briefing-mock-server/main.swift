@@ -73,7 +73,7 @@ if let directory = command.seeds {
     do {
         seeds = try SeedFeeds.load(directory: directory)
     } catch {
-        fail(error.description, 65)
+        fail(error.description, error.isUnreadableDirectory ? 66 : 65)
     }
 }
 
