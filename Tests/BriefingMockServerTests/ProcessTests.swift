@@ -169,6 +169,17 @@ import Testing
         #expect(invalid.status != 0)
     }
 
+    @Test(.enabled(if: nonLoopbackIPv4() != nil, "needs a non-loopback IPv4 interface"))
+    func adminRefusesPeersThatAreNotLoopback() throws {
+        let address = try #require(nonLoopbackIPv4())
+        let server = try MockServerProcess(arguments: ["--host", "0.0.0.0"])
+        let remote = try RawHTTP.get(host: address, port: server.port, "/admin/state")
+        #expect(remote.status == 403)
+        #expect(String(decoding: remote.body, as: UTF8.self).contains(#""error""#))
+        #expect(try RawHTTP.get(host: address, port: server.port, "/v1/changes").status == 200)
+        #expect(try server.admin("state") is [String: Any])
+    }
+
     @Test(arguments: [["--page-size", "0"], ["--bogus"], ["--policy", "read=sometimes"], ["--port", "http"]])
     func badFlagsExit64WithOneLine(arguments: [String]) throws {
         let result = try run("briefing-mock-server", arguments, timeout: 30)
