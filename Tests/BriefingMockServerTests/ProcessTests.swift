@@ -180,6 +180,12 @@ import Testing
         #expect(try server.admin("state") is [String: Any])
     }
 
+    @Test func openAPIDescriptionIsValid() throws {
+        let result = try run("/usr/bin/env", ["python3", "-m", "openapi_spec_validator", schemaPath("openapi.yaml")],
+                             timeout: 60)
+        #expect(result.status == 0, "\(result.out)\(result.err)")
+    }
+
     @Test(arguments: [["--page-size", "0"], ["--bogus"], ["--policy", "read=sometimes"], ["--port", "http"]])
     func badFlagsExit64WithOneLine(arguments: [String]) throws {
         let result = try run("briefing-mock-server", arguments, timeout: 30)
@@ -222,8 +228,7 @@ private func seedFolder(_ items: [FeedItem]) throws -> TemporaryDirectory {
 
 /// Validates saved pages against Schema/briefing-extensions.schema.json with Python's jsonschema.
 private func validate(pages: [String]) throws -> ProcessResult {
-    let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Schema/briefing-extensions.schema.json").path
+    let schema = schemaPath("briefing-extensions.schema.json")
     let script = """
         import json, sys, jsonschema
         schema = json.load(open(sys.argv[1]))
@@ -233,4 +238,10 @@ private func validate(pages: [String]) throws -> ProcessResult {
             validator.validate(json.load(open(path)))
         """
     return try run("/usr/bin/env", ["python3", "-c", script, schema] + pages, timeout: 60)
+}
+
+/// A file of the repository's Schema/ folder, found from this source file.
+private func schemaPath(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Schema").appendingPathComponent(name).path
 }
