@@ -2,6 +2,7 @@ import Foundation
 
 /// A failure the admin API arms for the next `count` protocol requests whose path starts with `path`.
 public struct Fault: Codable, Sendable, Equatable {
+    /// How the request fails.
     public enum Kind: String, Codable, Sendable {
         /// Answer with `status` (and `Retry-After` when `retryAfter` is set) and an error body.
         case status

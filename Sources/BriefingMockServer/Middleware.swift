@@ -26,13 +26,21 @@ struct ServerTimeMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Turns Hummingbird's own errors (unknown route, wrong method, oversized body) into `{"error": "..."}`.
+/// Turns Hummingbird's own errors (unknown route, wrong method, oversized body) and unexpected failures
+/// (a store error) into `{"error": "..."}`, so no client ever gets a bare status.
 struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
             throw WireError(error.status, error.body ?? error.status.reasonPhrase.lowercased(), headers: error.headers)
+        } catch let error as FaultMiddleware.ConnectionClosedOnPurpose {
+            throw error
+        } catch let error as HTTPResponseError {
+            throw error
+        } catch {
+            context.logger.error("request failed: \(error)")
+            throw WireError(.internalServerError, "internal error: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
     }
 }

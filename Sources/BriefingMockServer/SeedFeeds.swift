@@ -12,7 +12,7 @@ public struct SeedError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// The JSON Feed documents of a seeds directory, read once at start and again by nothing: `reset` reuses them.
+/// The JSON Feed documents of a seeds directory, read once at start; `reset` publishes the same items again.
 public enum SeedFeeds {
     /// Every item of every `*.json` feed in `directory`, files in name order.
     public static func load(directory: String) throws(SeedError) -> [FeedItem] {
@@ -45,6 +45,7 @@ public enum SeedFeeds {
 
 /// What every served item needs to be a valid JSON Feed item: an id and a body.
 enum FeedItemCheck {
+    /// Why an item cannot be served.
     struct Invalid: Error, CustomStringConvertible { var description: String }
 
     static func validate(_ item: FeedItem) throws(Invalid) {

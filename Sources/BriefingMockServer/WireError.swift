@@ -46,10 +46,12 @@ extension ResponseBody {
     }
 }
 
+/// Where `CollectingBodyWriter` gathers the bytes it is given.
 private final class BodySink: @unchecked Sendable {
     var buffer = ByteBuffer()
 }
 
+/// A body writer that keeps the body in memory instead of sending it.
 private struct CollectingBodyWriter: ResponseBodyWriter {
     let sink: BodySink
     mutating func write(_ buffer: ByteBuffer) async throws {
