@@ -1,1 +1,97 @@
-print("placeholder")
+import ArgumentParser
+import BriefingMockServer
+import BriefingModel
+import BriefingProtocol
+import Foundation
+import Hummingbird
+
+/// The command line of the mock server: flags in, a running server out.
+struct MockServerCommand: ParsableArguments {
+    static let configuration = CommandConfiguration(
+        commandName: "briefing-mock-server",
+        abstract: "Serves the Briefing sync protocol from seed feeds, with an admin API and fault injection.",
+        discussion: """
+            Prints `listening on http://HOST:PORT` as its first line (the real port with --port 0) and stops \
+            cleanly on SIGTERM or SIGINT. The admin API (/admin/...) answers loopback clients only.
+            """)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 0
+
+    @Option(help: "Directory of JSON Feed files (*.json) published when the store is empty.")
+    var seeds: String?
+
+    @Option(help: "SQLite file that keeps the server's state across restarts (default: in memory).")
+    var data: String?
+
+    @Option(help: "Bearer token every protocol request must carry.")
+    var token: String?
+
+    @Option(help: "Default page size of /v1/changes (1-1000).")
+    var pageSize = 100
+
+    @Option(name: .customLong("policy"), help: "Conflict rule for a field, FIELD=RULE (repeatable).")
+    var policies: [String] = []
+
+    mutating func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
+        guard (1...1_000).contains(pageSize) else { throw ValidationError("--page-size must be 1-1000, got \(pageSize)") }
+        if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
+        do {
+            _ = try ConflictPolicy(parsing: policies)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Prints one line on stderr and exits with `code`.
+func fail(_ message: String, _ code: Int32) -> Never {
+    FileHandle.standardError.write(Data("briefing-mock-server: error: \(message)\n".utf8))
+    exit(code)
+}
+
+let command: MockServerCommand
+do {
+    command = try MockServerCommand.parse()
+} catch {
+    let code = MockServerCommand.exitCode(for: error)
+    if code == .success {
+        print(MockServerCommand.fullMessage(for: error))
+        exit(0)
+    }
+    let message = MockServerCommand.message(for: error)
+        .split(separator: "\n").first.map(String.init) ?? "bad arguments"
+    fail(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message, 64)
+}
+
+var seeds: [FeedItem] = []
+if let directory = command.seeds {
+    do {
+        seeds = try SeedFeeds.load(directory: directory)
+    } catch {
+        fail(error.description, error.isUnreadableDirectory ? 66 : 65)
+    }
+}
+
+let service: MockFeedService
+do {
+    service = try await MockFeedService(configuration: MockServerConfiguration(
+        host: command.host, port: command.port, seeds: seeds, dataPath: command.data, token: command.token,
+        pageSize: command.pageSize, policy: try ConflictPolicy(parsing: command.policies)))
+} catch {
+    fail("cannot open the store\(command.data.map { " \($0)" } ?? ""): \(error)", 74)
+}
+
+let app = MockServer.application(for: service) { host, port in
+    let shown = host.contains(":") ? "[\(host)]" : host
+    FileHandle.standardOutput.write(Data("listening on http://\(shown):\(port)\n".utf8))
+}
+do {
+    try await app.runService()
+} catch {
+    fail("\(error)", 70)
+}

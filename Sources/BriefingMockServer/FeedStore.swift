@@ -1,0 +1,100 @@
+import BriefingModel
+import BriefingProtocol
+import Foundation
+import GRDB
+
+/// The mock server's own store: articles, their reader state, the change sequence, seen mutations and
+/// idempotency records, in SQLite through GRDB. In memory unless given a path (then on disk, in WAL mode).
+///
+/// Every logical change is one write transaction; every content write, applied state change and delete
+/// takes the next number of the one global sequence.
+public final class FeedStore: Sendable {
+    let writer: any DatabaseWriter
+
+    /// Opens (and migrates) the store at `path`, or a fresh in-memory store when `path` is nil.
+    public init(path: String? = nil) throws {
+        if let path {
+            writer = try DatabasePool(path: path)
+        } else {
+            writer = try DatabaseQueue()
+        }
+        var migrator = DatabaseMigrator()
+        for migration in ServerSchema.migrations {
+            migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
+        }
+        try migrator.migrate(writer)
+        try writer.write { db in
+            // A random first epoch: a token from another server instance (say an earlier in-memory run)
+            // is answered 410 instead of silently skipping this instance's first changes.
+            try db.execute(sql: "INSERT OR IGNORE INTO server_state (id, token_epoch) VALUES (1, ?)",
+                           arguments: [Int64.random(in: 1...1_000_000_000)])
+        }
+    }
+
+    /// True when no article was ever stored: seeds are loaded then.
+    public func isEmpty() async throws -> Bool {
+        try await writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM article)") ?? true
+        }
+    }
+
+    /// The token for the current end of the sequence: a pull with it returns nothing until the next change.
+    public func currentToken() async throws -> ChangeToken {
+        try await writer.read { db in try Self.counters(db).token }
+    }
+}
+
+/// The single `server_state` row.
+struct ServerCounters: Sendable {
+    var sequence: Int64
+    var epoch: Int64
+    var applied: Int64
+    var duplicate: Int64
+    var conflict: Int64
+
+    var token: ChangeToken { ChangeToken(epoch: epoch, sequence: sequence) }
+}
+
+extension FeedStore {
+    static func counters(_ db: Database) throws -> ServerCounters {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT sequence, token_epoch, mutations_applied, mutations_duplicate, mutations_conflict
+            FROM server_state WHERE id = 1
+            """)!
+        return ServerCounters(sequence: row[0], epoch: row[1], applied: row[2], duplicate: row[3], conflict: row[4])
+    }
+
+    /// Takes the next number of the global sequence.
+    static func nextSequence(_ db: Database) throws -> Int64 {
+        try db.execute(sql: "UPDATE server_state SET sequence = sequence + 1 WHERE id = 1")
+        return try Int64.fetchOne(db, sql: "SELECT sequence FROM server_state WHERE id = 1")!
+    }
+
+    /// The current state of one field of one article, with its revision.
+    static func state(_ db: Database, article: String, field: StateField) throws -> StateRecord? {
+        try Row.fetchOne(db, sql: """
+            SELECT value, changed_at, device, seq FROM field_state WHERE article_id = ? AND field = ?
+            """, arguments: [article, field.rawValue]).map(Self.stateRecord)
+    }
+
+    static func stateRecord(_ row: Row) -> StateRecord {
+        StateRecord(value: row["value"], changedAt: Timestamp(milliseconds: row["changed_at"]),
+                    device: row["device"], rev: row["seq"])
+    }
+
+    /// Stores `state` as the field's current state under a new sequence number and returns it with its rev.
+    static func storeState(_ db: Database, article: String, field: StateField, state: FieldState) throws -> StateRecord {
+        let seq = try nextSequence(db)
+        try db.execute(sql: """
+            INSERT INTO field_state (article_id, field, value, changed_at, device, seq) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (article_id, field) DO UPDATE SET
+                value = excluded.value, changed_at = excluded.changed_at, device = excluded.device, seq = excluded.seq
+            """, arguments: [article, field.rawValue, state.value, state.changedAt.milliseconds, state.device, seq])
+        return StateRecord(state, rev: seq)
+    }
+
+    /// Whether the article exists and is not deleted.
+    static func isLive(_ db: Database, article: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT deleted = 0 FROM article WHERE id = ?", arguments: [article]) ?? false
+    }
+}

@@ -1,0 +1,197 @@
+import BriefingMockServer
+import BriefingModel
+import BriefingProtocol
+import CompressNIO
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Pulls through the real router, in process.
+@Suite struct PullTests {
+    @Test func fullPullPagesThroughEveryArticleExactlyOnce() async throws {
+        try await InProcessServer.run(seeds: sampleItems(250), pageSize: 100) { server in
+            let (pages, lastToken) = try await server.pullAll()
+            #expect(pages.map(\.items.count) == [100, 100, 50])
+            #expect(pages.map { $0.briefing!.hasMore } == [true, true, false])
+            let ids = pages.flatMap { $0.items.map(\.id) }
+            #expect(ids == sampleItems(250).map(\.id))
+            #expect(pages.allSatisfy { $0.version == FeedDocument.version1_1 && $0.items.allSatisfy { $0.briefing?.revision == 1 } })
+
+            let after = try await server.pull(token: lastToken)
+            #expect(after.items.isEmpty && after.briefing!.deleted.isEmpty && after.briefing!.states.isEmpty)
+            #expect(after.briefing!.hasMore == false)
+            #expect(after.briefing!.nextToken == lastToken)
+        }
+    }
+
+    @Test func adminEditIsPulledAsThatItemAloneWithAHigherRevision() async throws {
+        try await InProcessServer.run { server in
+            let (_, token) = try await server.pullAll()
+            try await server.admin("articles", ["id": "article-0002", "title": "Edited", "content_html": "<p>New</p>"])
+            let page = try await server.pull(token: token)
+            #expect(page.items.map(\.id) == ["article-0002"])
+            #expect(page.items.first?.briefing?.revision == 2)
+            #expect(page.items.first?.title == "Edited")
+            #expect(page.briefing!.states.isEmpty && page.briefing!.deleted.isEmpty)
+        }
+    }
+
+    @Test func adminStateChangeIsPulledAsAStateOnlyChangeWithoutABody() async throws {
+        try await InProcessServer.run { server in
+            let (_, token) = try await server.pullAll()
+            let answer = try await server.admin("state", ["id": "article-0001", "field": "starred", "value": true,
+                                                          "changed_at": at(10).rfc3339, "device": "phone"])
+            #expect(answer["status"] as? String == "applied")
+            let page = try await server.pull(token: token)
+            #expect(page.items.isEmpty)
+            let change = try #require(page.briefing!.states.first)
+            #expect(page.briefing!.states.count == 1)
+            #expect(change.id == "article-0001" && change.field == .starred && change.value && change.device == "phone")
+            #expect(change.changedAt == at(10))
+            #expect(change.rev == ((answer["state"] as? [String: Any])?["rev"] as? Int).map(Int64.init))
+        }
+    }
+
+    @Test func itemsCarryTheirCurrentStateOnAFullPull() async throws {
+        try await InProcessServer.run { server in
+            try await server.admin("state", ["id": "article-0003", "field": "read", "value": true,
+                                             "changed_at": at(5).rfc3339, "device": "phone"])
+            let (pages, _) = try await server.pullAll()
+            let item = try #require(pages.flatMap(\.items).first { $0.id == "article-0003" })
+            #expect(item.briefing?.read?.value == true && item.briefing?.read?.device == "phone")
+            #expect(item.briefing?.starred == nil)
+            #expect(pages.allSatisfy { $0.briefing!.states.isEmpty })
+        }
+    }
+
+    @Test func adminDeleteIsPulledAsATombstoneAndLeavesFullPulls() async throws {
+        try await InProcessServer.run { server in
+            let (_, token) = try await server.pullAll()
+            try await server.admin("state", ["id": "article-0004", "field": "read", "value": true,
+                                             "changed_at": at(1).rfc3339, "device": "phone"])
+            let answer = try await server.admin("delete", ["ids": ["article-0004", "no-such-article"]])
+            #expect(answer["deleted"] as? [String] == ["article-0004"])
+            #expect(answer["unknown"] as? [String] == ["no-such-article"])
+            let page = try await server.pull(token: token)
+            #expect(page.items.isEmpty)
+            #expect(page.briefing!.deleted == ["article-0004"])
+            #expect(page.briefing!.states.isEmpty)
+            let (fresh, _) = try await server.pullAll()
+            #expect(!fresh.flatMap(\.items).contains { $0.id == "article-0004" })
+            #expect(fresh.allSatisfy { $0.briefing!.deleted.isEmpty })
+        }
+    }
+
+    @Test func republishingADeletedArticleBringsItBack() async throws {
+        try await InProcessServer.run { server in
+            try await server.admin("delete", ["ids": ["article-0000"]])
+            let (_, token) = try await server.pullAll()
+            let answer = try await server.admin("articles", ["items": [["id": "article-0000", "content_text": "back"]]])
+            #expect((answer["articles"] as? [[String: Any]])?.first?["revision"] as? Int == 2)
+            let page = try await server.pull(token: token)
+            #expect(page.items.map(\.id) == ["article-0000"])
+        }
+    }
+
+    @Test func expiredTokenAnswers410AndAPullWithoutTokenStillWorks() async throws {
+        try await InProcessServer.run { server in
+            let (_, token) = try await server.pullAll()
+            try await server.admin("expire-tokens", [String: Any]())
+            let response = try await server.request(.get, "/v1/changes?token=\(token)")
+            #expect(response.status == .gone)
+            #expect(try response.json()["error"] as? String == "change token expired; resync from the beginning")
+            let fresh = try await server.pull()
+            #expect(fresh.items.count == 5)
+        }
+    }
+
+    @Test(arguments: ["not-a-token", "MTox", ChangeToken(epoch: 1, sequence: 999).description, "%20"])
+    func undecodableForeignOrFutureTokensAnswer410(token: String) async throws {
+        try await InProcessServer.run { server in
+            let response = try await server.request(.get, "/v1/changes?token=\(token)")
+            #expect(response.status == .gone)
+        }
+    }
+
+    @Test func tokenBeyondTheSequenceOfThisEpochAnswers410() async throws {
+        try await InProcessServer.run { server in
+            let current = try #require(ChangeToken(try await server.pull().briefing!.nextToken))
+            let future = ChangeToken(epoch: current.epoch, sequence: current.sequence + 1)
+            #expect(try await server.request(.get, "/v1/changes?token=\(future)").status == .gone)
+        }
+    }
+
+    @Test func limitIsClampedAndANonNumericLimitIs400() async throws {
+        try await InProcessServer.run(seeds: sampleItems(3)) { server in
+            #expect(try await server.pull(limit: 0).items.count == 1)
+            #expect(try await server.pull(limit: 5000).items.count == 3)
+            let response = try await server.request(.get, "/v1/changes?limit=ten")
+            #expect(response.status == .badRequest)
+            #expect(try response.json()["error"] is String)
+        }
+    }
+
+    @Test func pagesMergeItemsStatesAndTombstonesInSequenceOrder() async throws {
+        try await InProcessServer.run { server in
+            let (_, token) = try await server.pullAll()
+            try await server.admin("state", ["id": "article-0000", "field": "read", "value": true,
+                                             "changed_at": at(1).rfc3339, "device": "phone"])
+            try await server.admin("articles", ["id": "article-0001", "content_text": "edited"])
+            try await server.admin("delete", ["ids": ["article-0002"]])
+            let first = try await server.pull(token: token, limit: 2)
+            #expect(first.briefing!.states.map(\.id) == ["article-0000"])
+            #expect(first.items.map(\.id) == ["article-0001"])
+            #expect(first.briefing!.deleted.isEmpty && first.briefing!.hasMore)
+            let second = try await server.pull(token: first.briefing!.nextToken, limit: 2)
+            #expect(second.briefing!.deleted == ["article-0002"] && !second.briefing!.hasMore)
+        }
+    }
+
+    @Test func gzipIsUsedWhenAskedAndDecodesToTheSamePage() async throws {
+        try await InProcessServer.run { server in
+            let plain = try await server.request(.get, "/v1/changes")
+            let zipped = try await server.request(.get, "/v1/changes", headers: [.acceptEncoding: "gzip, deflate"])
+            #expect(plain.headers[.contentEncoding] == nil)
+            #expect(zipped.headers[.contentEncoding] == "gzip")
+            #expect(Array(zipped.body.readableBytesView.prefix(2)) == [0x1f, 0x8b])
+            var compressed = zipped.body
+            let unzipped = try compressed.decompress(with: .gzip())
+            let page = try WireCoding.decoder().decode(FeedDocument.self, from: Data(unzipped.readableBytesView))
+            let reference = try WireCoding.decoder().decode(FeedDocument.self, from: plain.data)
+            #expect(page.items == reference.items)
+            #expect(page.briefing?.nextToken == reference.briefing?.nextToken)
+        }
+    }
+
+    @Test func everyResponseCarriesAServerTimeThatNeverGoesBackwards() async throws {
+        try await InProcessServer.run { server in
+            var times: [Timestamp] = []
+            for uri in ["/v1/changes", "/v1/changes?token=bad", "/admin/state", "/nowhere"] {
+                let response = try await server.request(.get, uri)
+                let header = try #require(response.headers[HTTPField.Name("Briefing-Server-Time")!])
+                times.append(try #require(Timestamp(rfc3339: header)))
+            }
+            #expect(times == times.sorted())
+        }
+    }
+
+    @Test func serverClockHoldsStillWhenTheWallClockStepsBack() {
+        let wall = WallClockStub(times: [5_000, 9_000, 7_000, 9_500])
+        let clock = ServerClock(wallClock: { wall.next() })
+        #expect((0..<4).map { _ in clock.now().milliseconds } == [5_000, 9_000, 9_000, 9_500])
+    }
+}
+
+/// A wall clock that reads a scripted list of times.
+final class WallClockStub: @unchecked Sendable {
+    private var times: [Int64]
+    private let lock = NSLock()
+    init(times: [Int64]) { self.times = times }
+    func next() -> Timestamp {
+        lock.lock()
+        defer { lock.unlock() }
+        return Timestamp(milliseconds: times.removeFirst())
+    }
+}
