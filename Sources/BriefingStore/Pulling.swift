@@ -137,7 +137,8 @@ extension BriefingStore {
                       _ tally: inout PullTally, now: Timestamp, _ db: Database) throws {
         settings.clock.observe(server.state.changedAt)
         guard let local = try Row.fetchOne(db, sql: """
-            SELECT a.id, s.server_rev, p.value AS pending_value, p.changed_at AS pending_at, p.base_rev
+            SELECT a.id, s.server_rev, s.value AS local_value, p.value AS pending_value,
+                   p.changed_at AS pending_at, p.base_rev
             FROM article a
             LEFT JOIN article_state s ON s.article_id = a.id AND s.field = ?2
             LEFT JOIN pending_mark p ON p.article_id = a.id AND p.field = ?2
@@ -145,9 +146,10 @@ extension BriefingStore {
             """, arguments: [id, field.rawValue]) else { return }  // pruned or never held here
         let knownRev: Int64 = local["server_rev"] ?? -1
         guard let pendingValue = local["pending_value"] as Bool? else {
-            if server.rev >= knownRev {
+            if server.rev > knownRev {
                 try storeState(id, field, server.state, serverRev: server.rev, db)
-                tally.states += 1
+                // A device's own mark coming back from the server is not news to it.
+                if (local["local_value"] as Bool? ?? false) != server.state.value { tally.states += 1 }
             }
             return
         }
