@@ -44,6 +44,14 @@ struct TerminalTextTests {
         #expect(TerminalText.sanitize("x\u{1b}]0;never ends") == "x0;never ends")
     }
 
+    @Test func manyUnterminatedIntroducersAreHandledInOnePass() {
+        // None of these OSC introducers is ever terminated. Rescanning to the end for each would be
+        // quadratic (minutes); the single pass drops each introducer and keeps the text.
+        let cleaned = TerminalText.sanitize(String(repeating: "\u{9D}x", count: 200_000))
+        #expect(cleaned.utf8.count == 200_000)
+        #expect(cleaned.utf8.allSatisfy { $0 == UInt8(ascii: "x") })
+    }
+
     @Test func loneEscapeAtEndIsDropped() {
         #expect(TerminalText.sanitize("end\u{1b}") == "end")
     }
