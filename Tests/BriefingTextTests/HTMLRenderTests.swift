@@ -136,6 +136,19 @@ struct HTMLRenderTests {
         #expect(render("<<p>>x") == "<\n\n>x")
     }
 
+    @Test func tagAndAttributeNamesAreCaseInsensitive() {
+        let result = HTMLText.render("<P>One<BR>two</P><SCRIPT>x()</SCRIPT><A HREF=\"https://x.example\">three</A>")
+        #expect(result.text == "One\ntwo\n\nthree[1]\n\nReferences\n[1] https://x.example")
+    }
+
+    @Test func tableRowsGetTheirOwnLinesAndCellsAreSeparatedBySpaces() {
+        #expect(render("<table><tr><th>City</th><th>Snow</th></tr><tr><td>Regina</td><td>10 cm</td></tr></table>") == "City Snow\nRegina 10 cm")
+    }
+
+    @Test func horizontalRuleBecomesASectionBreak() {
+        #expect(render("<p>one</p><hr><p>two</p>") == "one\n\n* * *\n\ntwo")
+    }
+
     @Test func stringsWithoutMarkupComeBackAsTheirText() {
         #expect(render("just words") == "just words")
         #expect(render("") == "")
