@@ -2,7 +2,8 @@ import Foundation
 
 /// An article rendered for reading: the text, and the link targets its `[n]` markers refer to.
 ///
-/// `links[0]` is reference `[1]`. The text already ends with the same list under "References".
+/// Print `text` (through `TerminalText`); it already ends with the numbered list under "References".
+/// To open reference `[n]`, use `links[n - 1]`.
 public struct RenderedText: Sendable, Equatable {
     public var text: String
     public var links: [String]

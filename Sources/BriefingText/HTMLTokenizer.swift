@@ -2,14 +2,14 @@ import Foundation
 
 /// The elements the renderer treats differently from plain inline text; every other name is `.other`.
 enum HTMLTag: UInt8, CaseIterable {
-    case other
+    case other, body
     case a, img, br, hr
     case p, div, section, article, header, footer, nav, aside, main, figure, figcaption, address
     case details, summary, form, fieldset, center, table, caption, tr, td, th, dl, dt, dd
     case blockquote, pre, h1, h2, h3, h4, h5, h6, ul, ol, li
     // Dropped with everything inside them.
     case script, style, iframe, noscript, textarea, title, noembed, noframes, xmp
-    case template, head, object, svg, math, select, audio, video, canvas, body
+    case template, head, object, svg, math, select, audio, video, canvas
 
     /// Content is raw text up to the matching end tag, so markup inside must not be tokenized.
     var hasRawTextContent: Bool {

@@ -25,25 +25,68 @@ public enum TerminalText {
     /// `keepingHTMLWhitespace` also keeps CR and FF: the HTML renderer cleans its input with this and
     /// turns them into newlines and spaces itself, so CRLF documents still take the fast path.
     static func sanitize(_ text: String, singleLine: Bool, keepingHTMLWhitespace: Bool) -> String {
-        if isSafe(text, singleLine: singleLine, keepingHTMLWhitespace: keepingHTMLWhitespace) {
-            return text
-        }
-        let scalars = text.unicodeScalars
-        var output = String.UnicodeScalarView()
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let firstUnsafe = firstUnsafeOffset(bytes, singleLine, keepingHTMLWhitespace) else {
+                return nil
+            }
+            return String(decoding: cleaned(bytes, from: firstUnsafe, singleLine, keepingHTMLWhitespace), as: UTF8.self)
+        } ?? text
+    }
+
+    static func isSafe(_ text: String, singleLine: Bool, keepingHTMLWhitespace: Bool) -> Bool {
+        var text = text
+        return text.withUTF8 { firstUnsafeOffset($0, singleLine, keepingHTMLWhitespace) == nil }
+    }
+
+    /// The one-pass state machine, scalar by scalar. It decodes scalars from the UTF-8 itself and
+    /// copies runs of kept text in bulk, because appending scalar by scalar was several times slower.
+    private static func cleaned(
+        _ bytes: UnsafeBufferPointer<UInt8>, from firstUnsafe: Int, _ singleLine: Bool, _ keepingHTMLWhitespace: Bool
+    ) -> [UInt8] {
+        let count = bytes.count
+        var output: [UInt8] = []
+        output.reserveCapacity(count)
         var state = State.text
-        var index = scalars.startIndex
-        var stringBody = scalars.startIndex
+        var index = firstUnsafe
+        var keptFrom = 0  // start of text not yet copied to output, while in .text
+        var stringBody = 0
         // Set once a control string ran off the end: no terminator exists anywhere after that point,
         // so later introducers can be dropped on their own without scanning ahead again (keeps it linear).
         var noTerminatorAhead = false
 
+        @inline(__always) func keepsVerbatim(_ value: UInt32) -> Bool {
+            switch value {
+            case 0x20..<0x7F: return true
+            case 0x0A, 0x09: return !singleLine
+            case 0x0D, 0x0C: return keepingHTMLWhitespace
+            case 0x2028, 0x2029: return !singleLine
+            default: return !isForbidden(value)
+            }
+        }
+
         while true {
-            while index < scalars.endIndex {
-                let scalar = scalars[index]
-                let value = scalar.value
-                let next = scalars.index(after: index)
+            while index < count {
+                let lead = bytes[index]
+                var value = UInt32(lead)
+                var next = index + 1
+                if lead >= 0xC0 {
+                    // The String is valid UTF-8, so the lead byte tells the length and the rest follow.
+                    let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+                    value &= lead >= 0xF0 ? 0x07 : lead >= 0xE0 ? 0x0F : 0x1F
+                    for offset in 1..<length where index + offset < count {
+                        value = value << 6 | UInt32(bytes[index + offset] & 0x3F)
+                    }
+                    next = min(index + length, count)
+                }
                 switch state {
                 case .text:
+                    if keepsVerbatim(value) {
+                        index = next
+                        continue
+                    }
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[keptFrom..<index]))
+                    keptFrom = next
                     switch value {
                     case 0x1B:
                         state = .escape
@@ -54,14 +97,10 @@ public enum TerminalText {
                             state = .controlString
                             stringBody = next
                         }
-                    case 0x0A, 0x09:
-                        output.append(singleLine ? " " : scalar)
-                    case 0x0D where keepingHTMLWhitespace, 0x0C where keepingHTMLWhitespace:
-                        output.append(scalar)
-                    case 0x2028 where singleLine, 0x2029 where singleLine:
-                        output.append(" ")
+                    case 0x0A, 0x09, 0x2028, 0x2029:
+                        output.append(0x20)  // only reached in single-line mode
                     default:
-                        if !isForbidden(value) { output.append(scalar) }
+                        break
                     }
                 case .escape:
                     switch value {
@@ -83,6 +122,7 @@ public enum TerminalText {
                     default:
                         // Not an escape sequence after all: the ESC goes, the scalar is judged as text.
                         state = .text
+                        keptFrom = index
                         continue
                     }
                 case .escapeIntermediate:
@@ -91,6 +131,7 @@ public enum TerminalText {
                     case 0x30...0x7E: state = .text
                     default:
                         state = .text
+                        keptFrom = index
                         continue
                     }
                 case .controlSequence:
@@ -100,6 +141,7 @@ public enum TerminalText {
                     default:
                         // Terminals abort a CSI on anything else (ESC starts a new sequence); so do we.
                         state = .text
+                        keptFrom = index
                         continue
                     }
                 case .controlString:
@@ -110,6 +152,7 @@ public enum TerminalText {
                     }
                 }
                 index = next
+                keptFrom = next
             }
             guard state == .controlString else { break }
             // An introducer that is never terminated is more often mis-decoded text (Turkish "ş" read
@@ -117,46 +160,50 @@ public enum TerminalText {
             // what follows, so keep it as text rather than lose the rest of the article.
             noTerminatorAhead = true
             index = stringBody
+            keptFrom = stringBody
             state = .text
         }
-        return String(output)
+        if state == .text && keptFrom < count {
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[keptFrom..<count]))
+        }
+        return output
     }
 
-    static func isSafe(_ text: String, singleLine: Bool, keepingHTMLWhitespace: Bool) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            let count = bytes.count
-            var i = 0
-            while i < count {
-                let byte = bytes[i]
-                if byte >= 0x20 && byte < 0x7F { i &+= 1; continue }
-                switch byte {
-                case 0x0A, 0x09:
-                    if singleLine { return false }
-                case 0x0D, 0x0C:
-                    if !keepingHTMLWhitespace { return false }
-                case 0x00..<0x20, 0x7F:
-                    return false
-                case 0xC2:  // U+0080–U+009F
-                    if i + 1 < count && bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x9F { return false }
-                case 0xD8:  // U+061C
-                    if i + 1 < count && bytes[i + 1] == 0x9C { return false }
-                case 0xE2:
-                    guard i + 2 < count else { break }
-                    let second = bytes[i + 1], third = bytes[i + 2]
-                    if second == 0x80 {
-                        if third == 0x8E || third == 0x8F || (third >= 0xAA && third <= 0xAE) { return false }
-                        if singleLine && (third == 0xA8 || third == 0xA9) { return false }
-                    } else if second == 0x81 && third >= 0xA6 && third <= 0xA9 {
-                        return false
-                    }
-                default:
-                    break
+    /// Where the first byte that `sanitize` would change starts, or nil when the text is already safe.
+    private static func firstUnsafeOffset(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ singleLine: Bool, _ keepingHTMLWhitespace: Bool
+    ) -> Int? {
+        let count = bytes.count
+        var i = 0
+        while i < count {
+            let byte = bytes[i]
+            if byte >= 0x20 && byte < 0x7F { i &+= 1; continue }
+            switch byte {
+            case 0x0A, 0x09:
+                if singleLine { return i }
+            case 0x0D, 0x0C:
+                if !keepingHTMLWhitespace { return i }
+            case 0x00..<0x20, 0x7F:
+                return i
+            case 0xC2:  // U+0080–U+009F
+                if i + 1 < count && bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x9F { return i }
+            case 0xD8:  // U+061C
+                if i + 1 < count && bytes[i + 1] == 0x9C { return i }
+            case 0xE2:
+                guard i + 2 < count else { break }
+                let second = bytes[i + 1], third = bytes[i + 2]
+                if second == 0x80 {
+                    if third == 0x8E || third == 0x8F || (third >= 0xAA && third <= 0xAE) { return i }
+                    if singleLine && (third == 0xA8 || third == 0xA9) { return i }
+                } else if second == 0x81 && third >= 0xA6 && third <= 0xA9 {
+                    return i
                 }
-                i &+= 1
+            default:
+                break
             }
-            return true
+            i &+= 1
         }
+        return nil
     }
 
     private static func isForbidden(_ value: UInt32) -> Bool {

@@ -17,6 +17,9 @@ struct TextLayout: DecodedTextSink {
     private var atLineStart = true
     private var column = 0
     private var pendingBreak = 0
+    /// How much of `prefix` the blank lines of a pending break carry: only the part open on both sides,
+    /// so the blank line before a quote has no "> " but one between two quoted paragraphs does.
+    private var breakPrefixLength = 0
     private var pendingSpace = false
     private var word: [UInt8] = []
     private var wordColumns = 0
@@ -62,8 +65,9 @@ struct TextLayout: DecodedTextSink {
             switch token {
             case .text(let range):
                 decodeText(bytes, range, inAttribute: false, into: &self)
-            case .startTag(let tag, let selfClosing):
-                start(tag, selfClosing: selfClosing)
+            case .startTag(let tag, _):
+                // HTML ignores "/>" on non-void elements, and the void ones have no end tag to wait for.
+                start(tag)
             case .endTag(let tag):
                 end(tag)
             }
@@ -89,7 +93,7 @@ struct TextLayout: DecodedTextSink {
 
     private var paragraphBreak: Int { listCount > 0 || itemCount > 0 ? 1 : 2 }
 
-    private mutating func start(_ tag: HTMLTag, selfClosing: Bool) {
+    private mutating func start(_ tag: HTMLTag) {
         switch tag {
         case .a:
             closeLink()
@@ -144,7 +148,6 @@ struct TextLayout: DecodedTextSink {
         default:
             requestBreak(paragraphBreak)
         }
-        _ = selfClosing  // HTML ignores "/>" on non-void elements, and so does the layout.
     }
 
     private mutating func end(_ tag: HTMLTag) {
@@ -228,6 +231,7 @@ struct TextLayout: DecodedTextSink {
             itemCount -= 1
         }
         if let pending = marker, pending.at + pending.columns > prefix.count { marker = nil }
+        breakPrefixLength = min(breakPrefixLength, prefix.count)
     }
 
     private mutating func pushPrefix(_ indent: [UInt8]) -> Int {
@@ -325,7 +329,7 @@ struct TextLayout: DecodedTextSink {
                     skipNextNewline = false
                     return
                 }
-                if atLineStart { writeLineStart() }
+                if atLineStart || pendingBreak > 0 { writeLineStart() }
                 endLine()
             } else {
                 [byte].withUnsafeBufferPointer { appendPreformatted($0) }
@@ -356,7 +360,7 @@ struct TextLayout: DecodedTextSink {
     private mutating func appendPreformatted(_ run: UnsafeBufferPointer<UInt8>) {
         skipNextNewline = false
         if link != nil { linkHasText = true }
-        if atLineStart { writeLineStart() }
+        if atLineStart || pendingBreak > 0 { writeLineStart() }
         output.append(contentsOf: run)
         for byte in run where byte & 0xC0 != 0x80 { column += 1 }
         trailingNewlines = 0
@@ -390,6 +394,7 @@ struct TextLayout: DecodedTextSink {
 
     private mutating func requestBreak(_ lines: Int) {
         flushWord()
+        breakPrefixLength = pendingBreak == 0 ? prefix.count : min(breakPrefixLength, prefix.count)
         pendingBreak = max(pendingBreak, lines)
         pendingSpace = false
     }
@@ -408,7 +413,7 @@ struct TextLayout: DecodedTextSink {
     private mutating func writeLineStart() {
         if !output.isEmpty {
             if !atLineStart { endLine() }
-            while trailingNewlines < pendingBreak { writeBlankLine() }
+            while trailingNewlines < pendingBreak { writeBlankLine(prefixLength: breakPrefixLength) }
         }
         pendingBreak = 0
         if let pending = marker {
@@ -432,8 +437,8 @@ struct TextLayout: DecodedTextSink {
         column = 0
     }
 
-    private mutating func writeBlankLine() {
-        var end = prefix.count
+    private mutating func writeBlankLine(prefixLength: Int? = nil) {
+        var end = min(prefixLength ?? prefix.count, prefix.count)
         while end > 0 && prefix[end - 1] == 0x20 { end -= 1 }
         output.append(contentsOf: prefix[..<end])
         endLine()
