@@ -6,7 +6,7 @@ import Foundation
 import Hummingbird
 
 /// The command line of the mock server: flags in, a running server out.
-struct MockServerCommand: ParsableArguments {
+struct MockServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "briefing-mock-server",
         abstract: "Serves the Briefing sync protocol from seed feeds, with an admin API and fault injection.",
@@ -21,19 +21,20 @@ struct MockServerCommand: ParsableArguments {
     @Option(help: "Port to listen on; 0 picks a free one.")
     var port = 0
 
-    @Option(help: "Directory of JSON Feed files (*.json) published when the store is empty.")
+    @Option(help: ArgumentHelp("Directory of JSON Feed files (*.json) published when the store is empty.", valueName: "dir"))
     var seeds: String?
 
-    @Option(help: "SQLite file that keeps the server's state across restarts (default: in memory).")
+    @Option(help: ArgumentHelp("SQLite file that keeps the server's state across restarts (default: in memory).", valueName: "path"))
     var data: String?
 
     @Option(help: "Bearer token every protocol request must carry.")
     var token: String?
 
-    @Option(help: "Default page size of /v1/changes (1-1000).")
+    @Option(help: ArgumentHelp("Default page size of /v1/changes (1-1000).", valueName: "n"))
     var pageSize = 100
 
-    @Option(name: .customLong("policy"), help: "Conflict rule for a field, FIELD=RULE (repeatable).")
+    @Option(name: .customLong("policy"),
+            help: ArgumentHelp("Conflict rule for a field (read, starred), e.g. read=read-wins; repeatable.", valueName: "field=rule"))
     var policies: [String] = []
 
     mutating func validate() throws {
