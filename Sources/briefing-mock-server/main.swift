@@ -94,5 +94,6 @@ let app = MockServer.application(for: service) { host, port in
 do {
     try await app.runService()
 } catch {
-    fail("\(error)", 70)
+    // Almost always the address: in use, or not an address of this machine.
+    fail("cannot serve on \(command.host):\(command.port): \(error)", 71)
 }
