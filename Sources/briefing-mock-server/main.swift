@@ -13,6 +13,9 @@ struct MockServerCommand: ParsableCommand {
         discussion: """
             Prints `listening on http://HOST:PORT` as its first line (the real port with --port 0) and stops \
             cleanly on SIGTERM or SIGINT. The admin API (/admin/...) answers loopback clients only.
+
+            Exit codes: 0 stopped by a signal, 64 bad flags, 65 malformed seed file, 66 unreadable seeds \
+            directory, 71 cannot listen on the address, 74 cannot open the --data store.
             """)
 
     @Option(help: "Address to listen on.")
