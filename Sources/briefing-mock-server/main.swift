@@ -6,13 +6,16 @@ import Foundation
 import Hummingbird
 
 /// The command line of the mock server: flags in, a running server out.
-struct MockServerCommand: ParsableArguments {
+struct MockServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "briefing-mock-server",
         abstract: "Serves the Briefing sync protocol from seed feeds, with an admin API and fault injection.",
         discussion: """
             Prints `listening on http://HOST:PORT` as its first line (the real port with --port 0) and stops \
             cleanly on SIGTERM or SIGINT. The admin API (/admin/...) answers loopback clients only.
+
+            Exit codes: 0 stopped by a signal, 64 bad flags, 65 malformed seed file, 66 unreadable seeds \
+            directory, 71 cannot listen on the address, 74 cannot open the --data store.
             """)
 
     @Option(help: "Address to listen on.")
@@ -21,19 +24,20 @@ struct MockServerCommand: ParsableArguments {
     @Option(help: "Port to listen on; 0 picks a free one.")
     var port = 0
 
-    @Option(help: "Directory of JSON Feed files (*.json) published when the store is empty.")
+    @Option(help: ArgumentHelp("Directory of JSON Feed files (*.json) published when the store is empty.", valueName: "dir"))
     var seeds: String?
 
-    @Option(help: "SQLite file that keeps the server's state across restarts (default: in memory).")
+    @Option(help: ArgumentHelp("SQLite file that keeps the server's state across restarts (default: in memory).", valueName: "path"))
     var data: String?
 
     @Option(help: "Bearer token every protocol request must carry.")
     var token: String?
 
-    @Option(help: "Default page size of /v1/changes (1-1000).")
+    @Option(help: ArgumentHelp("Default page size of /v1/changes (1-1000).", valueName: "n"))
     var pageSize = 100
 
-    @Option(name: .customLong("policy"), help: "Conflict rule for a field, FIELD=RULE (repeatable).")
+    @Option(name: .customLong("policy"),
+            help: ArgumentHelp("Conflict rule for a field (read, starred), e.g. read=read-wins; repeatable.", valueName: "field=rule"))
     var policies: [String] = []
 
     mutating func validate() throws {
@@ -93,5 +97,6 @@ let app = MockServer.application(for: service) { host, port in
 do {
     try await app.runService()
 } catch {
-    fail("\(error)", 70)
+    // Almost always the address: in use, or not an address of this machine.
+    fail("cannot serve on \(command.host):\(command.port): \(error)", 71)
 }

@@ -30,6 +30,7 @@ import Testing
         #expect(after.items.isEmpty && after.briefing!.states.isEmpty && after.briefing!.deleted.isEmpty)
         #expect(after.briefing!.hasMore == false)
         #expect(server.stop() == 0)
+        #expect(server.process.terminationReason == .exit)
     }
 
     @Test func everyFaultKindIsSeenByTheClient() throws {
@@ -178,6 +179,14 @@ import Testing
         #expect(String(decoding: remote.body, as: UTF8.self).contains(#""error""#))
         #expect(try RawHTTP.get(host: address, port: server.port, "/v1/changes").status == 200)
         #expect(try server.admin("state") is [String: Any])
+    }
+
+    @Test func sigintStopsTheServerWithExitZero() throws {
+        let server = try MockServerProcess()
+        #expect(try HTTP.get(server.url("/v1/changes")).status == 200)
+        server.process.interrupt()
+        server.process.waitUntilExit()
+        #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0)
     }
 
     @Test func openAPIDescriptionIsValid() throws {
