@@ -203,7 +203,9 @@ public final class CurlTransport: Transport, @unchecked Sendable {
     /// a decoder); sending without it would be less safe than not sending.
     private func check(_ code: CURLcode, option: String) throws(TransportError) {
         guard code == CURLE_OK else {
-            throw .refused("libcurl rejected option \(option): \(String(cString: curl_easy_strerror(code)))")
+            let version = String(cString: curl_version())
+            throw .refused("\(version) rejected option \(option) (\(String(cString: curl_easy_strerror(code)))); "
+                + "Briefing needs libcurl 7.85 or newer with HTTP and TLS support")
         }
     }
 }

@@ -60,13 +60,16 @@ struct RetryingTransportTests {
 
     @Test func httpDateRetryAfterFromARealServerIsHonoured() throws {
         let server = try FaultServer()
-        let clock = FakeClock(now: Date())
-        let transport = RetryingTransport(CurlTransport(), now: { clock.now }, sleep: { clock.sleep($0) })
+        let clock = FakeClock()
+        // Real time, so the server's date means something, plus every wait that was skipped.
+        let now = { Date().addingTimeInterval(clock.waits.reduce(0, +)) }
+        let transport = RetryingTransport(CurlTransport(), now: now, sleep: { clock.sleep($0) })
         let response = try transport.send(HTTPRequest(url: server.url("/retry-date?key=date&count=1&seconds=3")))
         #expect(response.status == 200)
-        // The date has whole seconds, so "3 s from now" lands between 2 and 3 s ahead.
+        // The date has whole seconds, so "3 s from now" lands between 2 and 3 s ahead of the server's
+        // clock, minus however long the answer took to arrive.
         #expect(clock.waits.count == 1)
-        #expect((1.5...3.0).contains(clock.waits[0]))
+        #expect((1.0...3.0).contains(clock.waits[0]))
     }
 
     @Test func httpDateRetryAfterIsWaitedToTheSecond() throws {
