@@ -46,6 +46,7 @@ public final class CurlTransport: Transport, @unchecked Sendable {
     public let configuration: Configuration
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// An easy handle must never run two transfers at once; this lock is what makes the class Sendable.
     private let lock = NSLock()
 
     public init(configuration: Configuration = Configuration()) {
