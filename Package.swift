@@ -70,6 +70,9 @@ let package = Package(
         .testTarget(name: "BriefingSyncTests", dependencies: [
             "BriefingSync", "BriefingStore", "BriefingModel", "BriefingProtocol",
         ]),
+        // Drives CurlTransport against Tests/BriefingCurlTests/fault_server.py (python3), launched per test.
+        .testTarget(name: "BriefingCurlTests", dependencies: ["BriefingCurl", "BriefingSync"],
+                    exclude: ["fault_server.py"]),
         .testTarget(name: "BriefingMockServerTests", dependencies: [
             "BriefingMockServer", "BriefingProtocol", "BriefingModel",
             "BriefingTestSupport",

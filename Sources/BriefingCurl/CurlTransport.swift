@@ -46,6 +46,7 @@ public final class CurlTransport: Transport, @unchecked Sendable {
     public let configuration: Configuration
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// An easy handle must never run two transfers at once; this lock is what makes the class Sendable.
     private let lock = NSLock()
 
     public init(configuration: Configuration = Configuration()) {
@@ -203,7 +204,9 @@ public final class CurlTransport: Transport, @unchecked Sendable {
     /// a decoder); sending without it would be less safe than not sending.
     private func check(_ code: CURLcode, option: String) throws(TransportError) {
         guard code == CURLE_OK else {
-            throw .refused("libcurl rejected option \(option): \(String(cString: curl_easy_strerror(code)))")
+            let version = String(cString: curl_version())
+            throw .refused("\(version) rejected option \(option) (\(String(cString: curl_easy_strerror(code)))); "
+                + "Briefing needs libcurl 7.85 or newer with HTTP and TLS support")
         }
     }
 }
