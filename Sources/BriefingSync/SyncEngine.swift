@@ -62,7 +62,7 @@ public final class SyncEngine {
         }
         var report = SyncReport()
         if settings.serverKind == .feed {
-            try FeedFollower(engine: self, feedURL: base, settings: settings).run(&report)
+            try FeedFollower(engine: self, feedURL: base, settings: settings, unconditional: full).run(&report)
         } else {
             try wrap { () throws(StoreError) in try store.releaseAllInFlight() }
             try push(base: base, settings: settings, &report)
