@@ -40,23 +40,26 @@ extension StaticFeedServer {
 final class PythonFeedServer: StaticFeedServer {
     let root: TemporaryDirectory
     let baseURL: URL
-    private let process = Process()
+    private let process: Process
     private let log: URL
 
     init() throws {
         root = try TemporaryDirectory()
-        log = root.url.appendingPathComponent("../python-\(UUID().uuidString).log").standardized
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let port = try freeLoopbackPort()
-        baseURL = URL(string: "http://127.0.0.1:\(port)/")!
-        let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", root.url.path]
-        process.environment = ProcessInfo.processInfo.environment.merging(["PYTHONUNBUFFERED": "1"]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
-        try waitUntilListening(port: port, process: process) { [log] in (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        let log = root.url.appendingPathComponent("../python-\(UUID().uuidString).log").standardized
+        self.log = log
+        let served = self.root
+        (process, baseURL) = try startOnFreePort(root: served, log: { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }) { port in
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let process = Process()
+            let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [python, "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", served.url.path]
+            process.environment = ProcessInfo.processInfo.environment.merging(["PYTHONUNBUFFERED": "1"]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: log)
+            try process.run()
+            return process
+        }
     }
 
     func accessLog() -> [String] {
@@ -80,7 +83,7 @@ final class NginxFeedServer: StaticFeedServer {
     /// The self-signed certificate, to pass as `--ca-file`.
     let certificate: String
     private let work: TemporaryDirectory
-    private let process = Process()
+    private let process: Process
 
     init() throws {
         root = try TemporaryDirectory()
@@ -93,54 +96,56 @@ final class NginxFeedServer: StaticFeedServer {
             "-addext", "subjectAltName=IP:127.0.0.1",
         ])
         guard openssl.status == 0 else { throw TestError("openssl req → \(openssl.status): \(openssl.err)") }
-        let port = try freeLoopbackPort(), tlsPort = try freeLoopbackPort()
-        baseURL = URL(string: "http://127.0.0.1:\(port)/")!
+        let tlsPort = try freeLoopbackPort()
         tlsBaseURL = URL(string: "https://127.0.0.1:\(tlsPort)/")!
-        let w = work.url.path
-        let config = """
-            daemon off;
-            master_process off;
-            worker_processes 1;
-            pid \(w)/nginx.pid;
-            error_log \(w)/error.log warn;
-            events { worker_connections 64; }
-            http {
-                types { application/feed+json json; text/html html; application/rss+xml xml; }
-                default_type application/octet-stream;
-                log_format feeds '$request_method $uri $status if_none_match="$http_if_none_match" '
-                                 'if_modified_since="$http_if_modified_since" encoding=$sent_http_content_encoding';
-                access_log \(w)/access.log feeds;
-                client_body_temp_path \(w)/body;
-                proxy_temp_path \(w)/proxy;
-                fastcgi_temp_path \(w)/fastcgi;
-                uwsgi_temp_path \(w)/uwsgi;
-                scgi_temp_path \(w)/scgi;
-                etag on;
-                gzip on;
-                gzip_min_length 1;
-                gzip_types application/feed+json application/json;
-                server {
-                    listen 127.0.0.1:\(port);
-                    root \(root.url.path);
+        let w = work.url.path, served = self.root, scratch = self.work, cert = self.certificate
+        let errorLog = { (try? String(contentsOfFile: "\(w)/error.log", encoding: .utf8)) ?? "" }
+        (process, baseURL) = try startOnFreePort(root: served, log: errorLog) { port in
+            let config = """
+                daemon off;
+                master_process off;
+                worker_processes 1;
+                pid \(w)/nginx.pid;
+                error_log \(w)/error.log warn;
+                events { worker_connections 64; }
+                http {
+                    types { application/feed+json json; text/html html; application/rss+xml xml; }
+                    default_type application/octet-stream;
+                    log_format feeds '$request_method $uri $status if_none_match="$http_if_none_match" '
+                                     'if_modified_since="$http_if_modified_since" encoding=$sent_http_content_encoding';
+                    access_log \(w)/access.log feeds;
+                    client_body_temp_path \(w)/body;
+                    proxy_temp_path \(w)/proxy;
+                    fastcgi_temp_path \(w)/fastcgi;
+                    uwsgi_temp_path \(w)/uwsgi;
+                    scgi_temp_path \(w)/scgi;
+                    etag on;
+                    gzip on;
+                    gzip_min_length 1;
+                    gzip_types application/feed+json application/json;
+                    server {
+                        listen 127.0.0.1:\(port);
+                        root \(served.url.path);
+                    }
+                    server {
+                        listen 127.0.0.1:\(tlsPort) ssl;
+                        ssl_certificate \(cert);
+                        ssl_certificate_key \(key);
+                        root \(served.url.path);
+                    }
                 }
-                server {
-                    listen 127.0.0.1:\(tlsPort) ssl;
-                    ssl_certificate \(certificate);
-                    ssl_certificate_key \(key);
-                    root \(root.url.path);
-                }
-            }
-            """
-        try config.write(toFile: work.path("nginx.conf"), atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")
-                                    ? "/usr/sbin/nginx" : "/usr/bin/nginx")
-        process.arguments = ["-p", w, "-e", "\(w)/error.log", "-c", work.path("nginx.conf")]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let errorLog = work.path("error.log")
-        try waitUntilListening(port: port, process: process) { (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? "" }
-        try waitUntilListening(port: tlsPort, process: process) { (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? "" }
+                """
+            try config.write(toFile: scratch.path("nginx.conf"), atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")
+                                        ? "/usr/sbin/nginx" : "/usr/bin/nginx")
+            process.arguments = ["-p", w, "-e", "\(w)/error.log", "-c", scratch.path("nginx.conf")]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        try waitUntilListening(port: tlsPort, process: process, log: errorLog)
     }
 
     func tlsURL(_ name: String) -> URL { tlsBaseURL.appendingPathComponent(name) }
@@ -150,6 +155,34 @@ final class NginxFeedServer: StaticFeedServer {
     }
 
     deinit { stopForGood(process) }
+}
+
+/// Starts a server with `launch(port)` on a free port and waits until it serves a file from `root`: a port
+/// taken by someone else between choosing and binding it only means another try, never a test talking to
+/// the wrong server.
+func startOnFreePort(root: TemporaryDirectory, log: () -> String,
+                     _ launch: (Int) throws -> Process) throws -> (Process, URL) {
+    var failure: Error = TestError("no attempt")
+    for _ in 0..<3 {
+        let port = try freeLoopbackPort()
+        let marker = UUID().uuidString
+        try Data(marker.utf8).write(to: root.url.appendingPathComponent("ready.txt"))
+        let process = try launch(port)
+        let url = URL(string: "http://127.0.0.1:\(port)/")!
+        do {
+            try waitUntilListening(port: port, process: process, log: log)
+            let answer = try HTTP.get(url.appendingPathComponent("ready.txt"), timeout: 5)
+            guard answer.status == 200, String(decoding: answer.body, as: UTF8.self) == marker, process.isRunning else {
+                throw TestError("port \(port) is served by another process")
+            }
+            try? FileManager.default.removeItem(at: root.url.appendingPathComponent("ready.txt"))
+            return (process, url)
+        } catch {
+            stopForGood(process)
+            failure = error
+        }
+    }
+    throw failure
 }
 
 /// SIGKILL and wait. A child of the test process inherits its blocked signal mask, so Python would never
