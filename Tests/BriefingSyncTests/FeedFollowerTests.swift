@@ -65,6 +65,16 @@ struct FeedFollowerTests {
         #expect(settings.feedLastModified == "Sun, 29 Nov 2026 00:00:00 GMT")
     }
 
+    @Test func fullSyncFetchesWithoutValidators() throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        transport.answers[feedURL] = [HTTPResponse(status: 200, headers: ["etag": "\"v1\""], body: Self.feedBody(["a"]))]
+        let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
+        _ = try engine.run()
+        let report = try engine.run(full: true)
+        #expect(transport.header("If-None-Match", of: 1) == nil && !report.notModified && report.pages == 1)
+    }
+
     @Test func a200WithoutValidatorsForgetsTheOldOnes() throws {
         let store = try store()
         let transport = ScriptedTransport()
