@@ -16,6 +16,17 @@ extension MockFeedService {
             guard let asked = Int(text) else { throw WireError(.badRequest, "limit must be a whole number, got '\(text)'") }
             limit = min(max(asked, 1), Endpoint.maxLimit)
         }
+        // A pull from the beginning is the same page until the next change, so plain HTTP clients and
+        // caches get an ETag and a 304. It is taken before the page is read: a change landing in between
+        // makes the tag older than the page, which costs one extra 200, never a stale 304.
+        var etag: String?
+        if token == nil {
+            let current = try await store.currentToken()
+            etag = "\"pull-\(current.epoch)-\(current.sequence)-\(limit)\""
+            if let etag, let asked = request.headers[.ifNoneMatch], Self.matches(asked, etag) {
+                return Response(status: .notModified, headers: [.eTag: etag])
+            }
+        }
         let page: ChangePage
         do {
             page = try await store.changes(after: token, limit: limit)
@@ -26,7 +37,18 @@ extension MockFeedService {
             title: "Briefing", items: page.items,
             briefing: PageInfo(nextToken: page.nextToken.description, hasMore: page.hasMore, serverTime: clock.now(),
                                deleted: page.deleted, states: page.states))
-        return try .json(document)
+        var response = try Response.json(document)
+        if let etag { response.headers[.eTag] = etag }
+        return response
+    }
+
+    /// `If-None-Match` against an entity tag, by weak comparison (RFC 9110 §13.1.2): `*`, or any listed tag
+    /// with or without `W/`.
+    static func matches(_ ifNoneMatch: String, _ etag: String) -> Bool {
+        ifNoneMatch.split(separator: ",").contains { candidate in
+            let tag = candidate.trimmingCharacters(in: .whitespaces)
+            return tag == "*" || (tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag) == etag
+        }
     }
 
     /// `POST /v1/mutations`: judges a push, or replays the stored answer for a retried Idempotency-Key.

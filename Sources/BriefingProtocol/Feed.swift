@@ -1,7 +1,8 @@
 import BriefingModel
 
-/// A JSON Feed 1.1 document. A Briefing pull page is one of these with a `_briefing` extension; a plain
-/// feed has none. Only the members Briefing uses are decoded; unknown members and extensions are ignored.
+/// A JSON Feed 1.1 document (1.0 reads too). A Briefing pull page is one of these with a `_briefing`
+/// extension; a plain feed has none. Only the members Briefing uses are decoded; unknown members and
+/// extensions (`_anything`) are ignored.
 public struct FeedDocument: Codable, Sendable {
     public var version: String
     public var title: String
@@ -33,6 +34,20 @@ public struct FeedDocument: Codable, Sendable {
         case feedURL = "feed_url"
         case nextURL = "next_url"
         case briefing = "_briefing"
+    }
+
+    /// Like the synthesized decoder, except that a feed without a `title` (required, but missing from some
+    /// real feeds) reads as an empty title instead of failing.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(String.self, forKey: .version)
+        title = try container.decodeIfPresent(String.self, forKey: .title) ?? ""
+        homePageURL = try container.decodeIfPresent(String.self, forKey: .homePageURL)
+        feedURL = try container.decodeIfPresent(String.self, forKey: .feedURL)
+        nextURL = try container.decodeIfPresent(String.self, forKey: .nextURL)
+        description = try container.decodeIfPresent(String.self, forKey: .description)
+        items = try container.decode([FeedItem].self, forKey: .items)
+        briefing = try container.decodeIfPresent(PageInfo.self, forKey: .briefing)
     }
 }
 
@@ -88,6 +103,41 @@ public struct FeedItem: Codable, Sendable, Hashable {
         case datePublished = "date_published"
         case dateModified = "date_modified"
         case briefing = "_briefing"
+    }
+
+    /// Reads what real feeds write, not only what the spec shows: JSON Feed 1.0 lets `id` be a number (a
+    /// reader "must coerce it to a string"), and `authors`, `author` or `tags` of an unexpected shape are
+    /// dropped rather than failing the whole feed. `_briefing` stays strict: it is our own protocol.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try Self.decodeID(container)
+        url = try container.decodeIfPresent(String.self, forKey: .url)
+        externalURL = try container.decodeIfPresent(String.self, forKey: .externalURL)
+        title = try container.decodeIfPresent(String.self, forKey: .title)
+        contentHTML = try container.decodeIfPresent(String.self, forKey: .contentHTML)
+        contentText = try container.decodeIfPresent(String.self, forKey: .contentText)
+        summary = try container.decodeIfPresent(String.self, forKey: .summary)
+        image = try container.decodeIfPresent(String.self, forKey: .image)
+        bannerImage = try container.decodeIfPresent(String.self, forKey: .bannerImage)
+        datePublished = try container.decodeIfPresent(String.self, forKey: .datePublished)
+        dateModified = try container.decodeIfPresent(String.self, forKey: .dateModified)
+        authors = (try? container.decodeIfPresent([Author].self, forKey: .authors)) ?? nil
+        author = (try? container.decodeIfPresent(Author.self, forKey: .author)) ?? nil
+        tags = (try? container.decodeIfPresent([String].self, forKey: .tags)) ?? nil
+        language = try container.decodeIfPresent(String.self, forKey: .language)
+        briefing = try container.decodeIfPresent(ItemInfo.self, forKey: .briefing)
+    }
+
+    /// A string id as it is; a numeric id (JSON Feed 1.0) as its decimal text, `42` → `"42"`.
+    private static func decodeID(_ container: KeyedDecodingContainer<CodingKeys>) throws -> String {
+        if let text = try? container.decode(String.self, forKey: .id) { return text }
+        if let integer = try? container.decode(Int64.self, forKey: .id) { return String(integer) }
+        if let number = try? container.decode(Double.self, forKey: .id), number.isFinite {
+            if number == number.rounded(), abs(number) < 9.0e15 { return String(Int64(number)) }
+            return String(number)
+        }
+        // Not a string or number (or missing): let the standard error name the problem.
+        return try container.decode(String.self, forKey: .id)
     }
 }
 

@@ -10,71 +10,132 @@ struct FeedFollower {
     let engine: SyncEngine
     let feedURL: URL
     let settings: SyncSettings
+    /// `sync --full`: fetch without validators, so the feed is read again even when the server says 304.
+    var unconditional = false
     /// More pages than this is a runaway feed, not a briefing.
     static let maxPages = 1_000
 
     func run(_ report: inout SyncReport) throws(SyncError) {
-        var headers = [("Accept", "application/feed+json, application/json")] + engine.authorization
-        if let etag = settings.feedETag { headers.append(("If-None-Match", etag)) }
-        if let modified = settings.feedLastModified { headers.append(("If-Modified-Since", modified)) }
+        var headers = accept + engine.authorization
+        if !unconditional {
+            if let etag = settings.feedETag { headers.append(("If-None-Match", etag)) }
+            if let modified = settings.feedLastModified { headers.append(("If-Modified-Since", modified)) }
+        }
         let first = try engine.send(HTTPRequest(url: feedURL, headers: headers))
         if first.status == 304 {
+            // Nothing to parse or apply; a 304 may carry fresher validators (RFC 9110 §15.4.5).
             report.notModified = true
-            try saveValidators(of: first)
+            try saveValidators(etag: first.header("etag") ?? settings.feedETag,
+                               lastModified: first.header("last-modified") ?? settings.feedLastModified)
             return
         }
         var response = first
         var url = feedURL
-        var visited: Set<String> = [feedURL.absoluteString]
+        var visited: Set<String> = [Self.identity(feedURL)]
         while true {
-            try engine.check(response, during: "feed fetch")
+            try check(response, url)
             let feed = try Self.document(from: response.body)
             let page = try Self.page(from: feed, baseURL: url)
             let tally = try engine.wrap { () throws(StoreError) in try engine.store.applyPage(page, now: engine.now()) }
             engine.add(tally, to: &report)
             report.pages += 1
             engine.progress?(SyncProgress(phase: .pull, report: report))
-            guard let next = feed.nextURL, let nextURL = URL(string: next, relativeTo: url)?.absoluteURL else { break }
-            guard visited.insert(nextURL.absoluteString).inserted else {
-                throw .malformed("feed next_url loops back to \(PageDecoding.clip(nextURL.absoluteString))")
+            guard let next = feed.nextURL, !next.isEmpty else { break }
+            guard let nextURL = URL(string: next, relativeTo: url)?.absoluteURL,
+                  let scheme = nextURL.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+                throw .malformed("feed next_url '\(PageDecoding.clip(next))' is not an http(s) URL")
+            }
+            guard visited.insert(Self.identity(nextURL)).inserted else {
+                throw .malformed("feed next_url loops back to \(PageDecoding.clip(nextURL.absoluteString)), a page already fetched")
             }
             guard visited.count <= Self.maxPages else { throw .malformed("feed has more than \(Self.maxPages) pages") }
+            // The same rule as `init --server`: a next_url may not lead to plain http off this machine.
+            if scheme == "http", (try? ServerURLPolicy.check(nextURL, allowInsecureHTTP: settings.allowInsecureHTTP)) == nil {
+                throw .malformed("feed next_url \(PageDecoding.clip(nextURL.absoluteString)) is plain http to another host")
+            }
             url = nextURL
-            response = try engine.send(HTTPRequest(url: nextURL, headers: [("Accept", "application/feed+json, application/json")] + engine.authorization))
+            // The bearer token is for the feed's own origin, never for a host a next_url points at.
+            let authorization = Self.sameOrigin(nextURL, feedURL) ? engine.authorization : []
+            response = try engine.send(HTTPRequest(url: nextURL, headers: accept + authorization))
         }
-        try saveValidators(of: first)
+        // Validators are stored only after every page landed, so an interrupted fetch is not mistaken for
+        // an unchanged feed next time. A 200 without them clears the old ones: they no longer describe it.
+        try saveValidators(etag: first.header("etag"), lastModified: first.header("last-modified"))
     }
 
-    /// Validators are stored only after every page landed, so an interrupted fetch is not mistaken for
-    /// an unchanged feed next time.
-    func saveValidators(of response: HTTPResponse) throws(SyncError) {
-        let etag = response.header("etag") ?? settings.feedETag
-        let modified = response.header("last-modified") ?? settings.feedLastModified
-        try engine.wrap { () throws(StoreError) in try engine.store.saveFeedValidators(etag: etag, lastModified: modified) }
+    private var accept: [(String, String)] { [("Accept", "application/feed+json, application/json")] }
+
+    func saveValidators(etag: String?, lastModified: String?) throws(SyncError) {
+        try engine.wrap { () throws(StoreError) in try engine.store.saveFeedValidators(etag: etag, lastModified: lastModified) }
+    }
+
+    /// Maps a failed feed fetch to the user's error; unlike the protocol, a 404 here is a missing page.
+    func check(_ response: HTTPResponse, _ url: URL) throws(SyncError) {
+        switch response.status {
+        case 200..<300: return
+        case 404, 410: throw .malformed("feed page \(PageDecoding.clip(url.absoluteString)) not found (\(response.status))")
+        default: try engine.check(response, during: "feed fetch")
+        }
+    }
+
+    /// A URL as loop detection compares it: without its fragment, which never reaches the server.
+    static func identity(_ url: URL) -> String {
+        let text = url.absoluteString
+        return text.firstIndex(of: "#").map { String(text[..<$0]) } ?? text
+    }
+
+    static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
+        a.scheme?.lowercased() == b.scheme?.lowercased() && a.host?.lowercased() == b.host?.lowercased() && a.port == b.port
     }
 
     /// Decodes a JSON Feed 1.0 or 1.1 document; anything else is named for what it looked like.
     static func document(from data: Data) throws(SyncError) -> FeedDocument {
-        let head = String(decoding: data.prefix(512), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var body = data
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = Data(body.dropFirst(3)) }  // a UTF-8 byte order mark
+        let head = String(decoding: body.prefix(512), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if head.isEmpty { throw .malformed("not a JSON Feed: the document is empty") }
         if head.hasPrefix("<") {
-            let kind = head.lowercased().contains("<rss") || head.lowercased().contains("<feed") ? "an RSS/Atom XML feed"
-                : head.lowercased().contains("<html") || head.lowercased().contains("<!doctype") ? "an HTML page" : "XML"
+            let lower = head.lowercased()
+            let kind = lower.contains("<rss") || lower.contains("<rdf") ? "an RSS feed (XML)"
+                : lower.contains("<feed") ? "an Atom feed (XML)"
+                : lower.contains("<html") || lower.contains("<!doctype") ? "an HTML page" : "XML"
             throw .malformed("not a JSON Feed: the document looks like \(kind)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw .malformed("not a JSON Feed: the document is not a JSON object")
+        guard let json = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) else {
+            throw .malformed("not a JSON Feed: the document is not valid JSON")
         }
-        guard let version = object["version"] as? String, version.hasPrefix("https://jsonfeed.org/version/1") else {
-            let hint = object["rss"] != nil || object["channel"] != nil ? " (it looks like RSS converted to JSON)" : ""
-            throw .malformed("not a JSON Feed: no https://jsonfeed.org/version/1 'version' member\(hint)")
+        guard let object = json as? [String: Any] else {
+            throw .malformed("not a JSON Feed: the document is a JSON \(json is [Any] ? "array" : "value"), not an object")
         }
-        return try PageDecoding.feed(from: data)
+        guard let version = object["version"] as? String, Self.isJSONFeedVersion(version) else {
+            throw .malformed("not a JSON Feed: no https://jsonfeed.org/version/1 or /1.1 'version' member"
+                + (Self.looksLikeRSS(object) ? " (it looks like RSS converted to JSON)" : ""))
+        }
+        return try PageDecoding.feed(from: body)
+    }
+
+    /// `https://jsonfeed.org/version/1` or `/1.1` (and `http://`, as some 1.0 feeds wrote it).
+    static func isJSONFeedVersion(_ version: String) -> Bool {
+        let trimmed = version.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let rest = ["https://jsonfeed.org/version/", "http://jsonfeed.org/version/"]
+            .first(where: trimmed.hasPrefix).map({ trimmed.dropFirst($0.count) }) else { return false }
+        let number = rest.hasSuffix("/") ? rest.dropLast() : rest
+        return number == "1" || number.hasPrefix("1.")
+    }
+
+    /// RSS turned into JSON by a converter: `{"rss": {"channel": …}}`, `{"channel": …}`, or rss2json's
+    /// `{"status": "ok", "feed": {…}, "items": [{"guid", "pubDate", …}]}`.
+    static func looksLikeRSS(_ object: [String: Any]) -> Bool {
+        if object["rss"] != nil || object["channel"] != nil { return true }
+        let items = object["items"] as? [[String: Any]] ?? []
+        return object["feed"] is [String: Any]
+            || items.contains { $0["guid"] != nil || $0["pubDate"] != nil || $0["link"] != nil }
     }
 
     /// A plain feed page as a store page. Revisions come from `date_modified` (else `date_published`), so
     /// an item is updated only when the feed says it changed.
     static func page(from feed: FeedDocument, baseURL: URL) throws(SyncError) -> PulledPage {
-        let base = [feed.homePageURL, feed.feedURL].compactMap { $0.flatMap(URL.init(string:)) }.first ?? baseURL
+        let base = Self.base(of: feed, fetchedFrom: baseURL)
         var articles: [PulledArticle] = []
         var seen = Set<String>()
         for var item in feed.items {
@@ -85,10 +146,22 @@ struct FeedFollower {
             item.url = resolve(item.url, base)
             item.externalURL = resolve(item.externalURL, base)
             item.image = resolve(item.image, base)
+            item.bannerImage = resolve(item.bannerImage, base)
             let modified = (item.dateModified ?? item.datePublished).flatMap(Timestamp.init(rfc3339:))
             articles.append(try PageDecoding.article(from: item, revision: max(0, modified?.milliseconds ?? 0)))
         }
         return PulledPage(articles: articles)
+    }
+
+    /// What relative item links are resolved against: `home_page_url`, else `feed_url` (each resolved
+    /// against where the document came from), else the document's own URL.
+    static func base(of feed: FeedDocument, fetchedFrom url: URL) -> URL {
+        for candidate in [feed.homePageURL, feed.feedURL] {
+            guard let text = candidate, !text.isEmpty, let resolved = URL(string: text, relativeTo: url)?.absoluteURL,
+                  resolved.scheme != nil, resolved.host != nil || resolved.isFileURL else { continue }
+            return resolved
+        }
+        return url
     }
 
     static func resolve(_ link: String?, _ base: URL) -> String? {

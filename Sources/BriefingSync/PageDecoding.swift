@@ -102,9 +102,9 @@ public enum PageDecoding {
     }
 
     /// A short, terminal-safe rendering of untrusted text for an error message.
-    static func clip(_ text: String) -> String {
+    static func clip(_ text: String, to limit: Int = 60) -> String {
         let safe = TerminalText.sanitize(text, singleLine: true)
-        return safe.count > 60 ? String(safe.prefix(57)) + "..." : safe
+        return safe.count > limit ? String(safe.prefix(limit - 3)) + "..." : safe
     }
 
     static func describe(_ error: DecodingError) -> String {

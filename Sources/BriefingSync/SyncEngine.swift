@@ -62,7 +62,7 @@ public final class SyncEngine {
         }
         var report = SyncReport()
         if settings.serverKind == .feed {
-            try FeedFollower(engine: self, feedURL: base, settings: settings).run(&report)
+            try FeedFollower(engine: self, feedURL: base, settings: settings, unconditional: full).run(&report)
         } else {
             try wrap { () throws(StoreError) in try store.releaseAllInFlight() }
             try push(base: base, settings: settings, &report)
@@ -217,13 +217,16 @@ public final class SyncEngine {
 
     static func describe(_ error: TransportError, url: URL) -> String {
         let host = url.host.map { "\($0)\(url.port.map { ":\($0)" } ?? "")" } ?? "server"
+        // Transport details name the cause and the request ("... self-signed certificate (GET https://…)"):
+        // worth a longer line than server-supplied text gets.
+        func clip(_ detail: String) -> String { PageDecoding.clip(detail, to: 200) }
         switch error {
-        case .unreachable(let detail): return "server \(host) unreachable: \(PageDecoding.clip(detail))"
-        case .timedOut(let detail): return "server \(host) timed out: \(PageDecoding.clip(detail))"
-        case .interrupted(let detail): return "connection to \(host) interrupted: \(PageDecoding.clip(detail))"
-        case .tls(let detail): return "TLS error with \(host): \(PageDecoding.clip(detail))"
+        case .unreachable(let detail): return "server \(host) unreachable: \(clip(detail))"
+        case .timedOut(let detail): return "server \(host) timed out: \(clip(detail))"
+        case .interrupted(let detail): return "connection to \(host) interrupted: \(clip(detail))"
+        case .tls(let detail): return "TLS error with \(host): \(clip(detail))"
         case .responseTooLarge(let limit): return "response from \(host) larger than \(limit) bytes"
-        case .refused(let detail): return "request to \(host) refused: \(PageDecoding.clip(detail))"
+        case .refused(let detail): return "request to \(host) refused: \(clip(detail))"
         }
     }
 

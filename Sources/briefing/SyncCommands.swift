@@ -97,6 +97,8 @@ struct Sync: ParsableCommand {
             Each pulled page is committed with its change token, so an interrupted sync resumes where it \
             stopped. Failed requests are retried (Retry-After honoured, else exponential backoff with jitter) \
             until the retry budget runs out: then exit 69. Only one sync runs per store at a time (exit 75). \
+            A plain JSON Feed is fetched with If-None-Match/If-Modified-Since (a 304 changes nothing), its \
+            next_url pages followed once each; --full fetches it without them. \
             Environment: BRIEFING_TIMEOUT and BRIEFING_RETRY_BUDGET (seconds) set the defaults of the flags.
             """)
 

@@ -26,6 +26,22 @@ import Testing
         }
     }
 
+    @Test func pullFromTheBeginningHasAnETagAnswered304UntilTheNextChange() async throws {
+        try await InProcessServer.run { server in
+            let first = try await server.request(.get, "/v1/changes?limit=10")
+            let etag = try #require(first.headers[.eTag])
+            let again = try await server.request(.get, "/v1/changes?limit=10", headers: [.ifNoneMatch: "W/\(etag)"])
+            #expect(again.status == .notModified && again.body.readableBytes == 0)
+            let otherLimit = try await server.request(.get, "/v1/changes?limit=11", headers: [.ifNoneMatch: etag])
+            #expect(otherLimit.status == .ok)
+            try await server.admin("articles", ["id": "article-0002", "title": "Edited", "content_html": "<p>New</p>"])
+            let changed = try await server.request(.get, "/v1/changes?limit=10", headers: [.ifNoneMatch: etag])
+            #expect(changed.status == .ok && changed.headers[.eTag] != etag)
+            let withToken = try await server.request(.get, "/v1/changes?token=\(try await server.pull().briefing!.nextToken)")
+            #expect(withToken.headers[.eTag] == nil)
+        }
+    }
+
     @Test func adminEditIsPulledAsThatItemAloneWithAHigherRevision() async throws {
         try await InProcessServer.run { server in
             let (_, token) = try await server.pullAll()

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+@testable import BriefingSync
+import BriefingModel
+import BriefingStore
+
+/// A transport that answers from a script and remembers every request.
+final class ScriptedTransport: Transport {
+    var answers: [String: [HTTPResponse]] = [:]
+    private(set) var requests: [HTTPRequest] = []
+
+    func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
+        requests.append(request)
+        let key = request.url.absoluteString
+        guard var queue = answers[key], !queue.isEmpty else { return HTTPResponse(status: 404) }
+        let answer = queue.count > 1 ? queue.removeFirst() : queue[0]
+        answers[key] = queue
+        return answer
+    }
+
+    func header(_ name: String, of index: Int) -> String? {
+        requests[index].headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+}
+
+/// The plain-feed half of `SyncEngine`: conditional requests, validators, pages, loops.
+struct FeedFollowerTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString)")
+    let feedURL = "http://127.0.0.1:9/feed.json"
+
+    func store() throws -> BriefingStore {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try BriefingStore.open(path: directory.appendingPathComponent("b.sqlite").path, create: true)
+        var settings = SyncSettings(device: "here")
+        settings.serverURL = feedURL
+        settings.serverKind = .feed
+        try store.saveSettings(settings)
+        return store
+    }
+
+    static func feedBody(_ ids: [String], next: String? = nil, modified: String = "2026-11-01T10:00:00Z") -> Data {
+        let items = ids.map { #"{"id": "\#($0)", "content_text": "Body \#($0)", "date_modified": "\#(modified)"}"# }
+        let nextMember = next.map { #", "next_url": "\#($0)""# } ?? ""
+        return Data(#"{"version": "https://jsonfeed.org/version/1.1", "title": "T"\#(nextMember), "items": [\#(items.joined(separator: ","))]}"#.utf8)
+    }
+
+    @Test func validatorsFromTheFirst200AreSentBackAndA304ParsesNothing() throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        transport.answers[feedURL] = [
+            HTTPResponse(status: 200, headers: ["etag": "\"v1\"", "last-modified": "Sun, 29 Nov 2026 00:00:00 GMT"],
+                         body: Self.feedBody(["a", "b"])),
+            HTTPResponse(status: 304, headers: ["etag": "\"v1b\""], body: Data("not json at all".utf8)),
+        ]
+        let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
+        let first = try engine.run()
+        #expect(first.pulled == 2 && !first.notModified)
+        #expect(transport.header("If-None-Match", of: 0) == nil)
+        let second = try engine.run()
+        #expect(second.notModified && second.pulled == 0 && second.pages == 0)
+        #expect(transport.header("If-None-Match", of: 1) == "\"v1\"")
+        #expect(transport.header("If-Modified-Since", of: 1) == "Sun, 29 Nov 2026 00:00:00 GMT")
+        let settings = try #require(try store.settings())
+        #expect(settings.feedETag == "\"v1b\"")
+        #expect(settings.feedLastModified == "Sun, 29 Nov 2026 00:00:00 GMT")
+    }
+
+    @Test func fullSyncFetchesWithoutValidators() throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        transport.answers[feedURL] = [HTTPResponse(status: 200, headers: ["etag": "\"v1\""], body: Self.feedBody(["a"]))]
+        let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
+        _ = try engine.run()
+        let report = try engine.run(full: true)
+        #expect(transport.header("If-None-Match", of: 1) == nil && !report.notModified && report.pages == 1)
+    }
+
+    @Test func a200WithoutValidatorsForgetsTheOldOnes() throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        transport.answers[feedURL] = [
+            HTTPResponse(status: 200, headers: ["etag": "\"v1\""], body: Self.feedBody(["a"])),
+            HTTPResponse(status: 200, body: Self.feedBody(["a"])),
+        ]
+        let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
+        _ = try engine.run()
+        _ = try engine.run()
+        #expect(try store.settings()?.feedETag == nil)
+    }
+
+    @Test func nextURLPagesAreFollowedAndTheTokenStaysWithTheFeedsOrigin() throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        transport.answers[feedURL] = [HTTPResponse(status: 200, body: Self.feedBody(["a"], next: "page2.json"))]
+        transport.answers["http://127.0.0.1:9/page2.json"] = [
+            HTTPResponse(status: 200, body: Self.feedBody(["b"], next: "http://localhost:9/page3.json"))]
+        transport.answers["http://localhost:9/page3.json"] = [HTTPResponse(status: 200, body: Self.feedBody(["c"]))]
+        let report = try SyncEngine(store: store, transport: transport, bearerToken: "secret").run()
+        #expect(report.pages == 3 && report.pulled == 3)
+        #expect(transport.header("Authorization", of: 1) == "Bearer secret")
+        #expect(transport.header("Authorization", of: 2) == nil)
+    }
+
+    @Test func aNextURLLoopIsMalformedAndSavesNoValidators() throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        transport.answers[feedURL] = [HTTPResponse(status: 200, headers: ["etag": "\"v1\""],
+                                                   body: Self.feedBody(["a"], next: "page2.json"))]
+        transport.answers["http://127.0.0.1:9/page2.json"] = [
+            HTTPResponse(status: 200, body: Self.feedBody(["b"], next: "feed.json#top"))]
+        #expect {
+            try SyncEngine(store: store, transport: transport, bearerToken: nil).run()
+        } throws: { error in
+            (error as? SyncError)?.exitCode == 65 && "\(error)".contains("loops back")
+        }
+        #expect(transport.requests.count == 2)
+        #expect(try store.settings()?.feedETag == nil)
+    }
+
+    @Test func aChangedDateModifiedUpdatesTheItemAndKeepsItsReadState() throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        transport.answers[feedURL] = [
+            HTTPResponse(status: 200, body: Self.feedBody(["a", "b"])),
+            HTTPResponse(status: 200, body: Self.feedBody(["a"], modified: "2026-11-02T10:00:00")),
+        ]
+        let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
+        _ = try engine.run()
+        try store.mark(.read, ["a"])
+        let report = try engine.run()
+        #expect(report.pulled == 1)
+        let status = try store.status()
+        #expect(status.articles == 2 && status.unread == 1 && status.pending == 0)
+    }
+}

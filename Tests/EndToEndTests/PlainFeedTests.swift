@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import BriefingTestSupport
+
+/// The real `briefing` binary following plain JSON Feed files served by real third-party servers on
+/// loopback: `python3 -m http.server` (Last-Modified only) and Debian's nginx (ETag, gzip, TLS).
+struct PlainFeedTests {
+    static let longAgo = Date(timeIntervalSinceNow: -3_600)
+
+    static func news(_ ids: [String], modified: String = "2026-11-01T10:00:00Z", title: String = "Story",
+                     next: String? = nil) -> [String: Any] {
+        var document: [String: Any] = [
+            "version": "https://jsonfeed.org/version/1.1", "title": "Local news", "home_page_url": "http://news.test/",
+            "items": ids.map { id -> [String: Any] in
+                ["id": id, "title": "\(title) \(id)", "content_html": "<p>About \(id).</p>", "url": "stories/\(id)",
+                 "date_published": "2026-11-01T09:00:00Z", "date_modified": modified]
+            },
+        ]
+        if let next { document["next_url"] = next }
+        return document
+    }
+
+    /// A store initialised with `init --server URL`, which must succeed and detect a plain feed.
+    func follow(_ url: URL, _ extra: [String] = []) throws -> CLIStore {
+        let store = try CLIStore()
+        let result = try store.briefing(["init", "--server", url.absoluteString, "--device", "laptop", "--json"] + extra)
+        guard result.status == 0, let answer = try result.json() as? [String: Any] else {
+            throw TestError("init → \(result.status): \(result.err)")
+        }
+        #expect(answer["server_kind"] as? String == "feed")
+        return store
+    }
+
+    func sync(_ store: CLIStore) throws -> [String: Any] { try store.object("sync") }
+
+    func titles(_ store: CLIStore) throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try store.list("--all").map { ($0["id"] as! String, $0["title"] as! String) })
+    }
+
+    /// First sync inserts every item; the second is a 304 (seen in the server's log) that changes nothing;
+    /// an edited item with a newer date_modified is updated and keeps its read state; an item that left
+    /// the feed stays.
+    func conditionalSyncFollowsTheFile(on server: StaticFeedServer) throws {
+        try server.write("feed.json", Self.news(["a", "b", "c"]), modified: Self.longAgo)
+        let store = try follow(server.url("feed.json"))
+
+        let first = try sync(store)
+        #expect(first["pulled"] as? Int == 3 && first["not_modified"] as? Bool == false)
+        #expect(try store.list("--all").first { $0["id"] as? String == "a" }?["url"] as? String == "http://news.test/stories/a")
+        try store.briefing("mark", "read", "b")
+
+        let second = try sync(store)
+        #expect(second["not_modified"] as? Bool == true && second["pulled"] as? Int == 0 && second["pages"] as? Int == 0)
+        #expect(server.requests(for: "feed.json", status: 304).count == 1)
+
+        var edited = Self.news(["a", "b"])
+        var items = edited["items"] as! [[String: Any]]
+        items[1]["title"] = "Story b, corrected"
+        items[1]["date_modified"] = "2026-11-02T08:30"  // zone-less: UTC
+        edited["items"] = items
+        try server.write("feed.json", edited, modified: Date())
+        let third = try sync(store)
+        #expect(third["pulled"] as? Int == 1 && third["not_modified"] as? Bool == false)
+        #expect(try titles(store) == ["a": "Story a", "b": "Story b, corrected", "c": "Story c"])
+        let b = try #require(try store.list("--all").first { $0["id"] as? String == "b" })
+        #expect(b["read"] as? Bool == true)
+        #expect(server.requests(for: "feed.json", status: 200).count == 3)  // init, first and third sync
+
+        let status = try store.object("status")
+        #expect(status["pending"] as? Int == 0)
+        #expect((status["marks"] as? String)?.hasPrefix("local only") == true)
+        #expect(try store.briefing("status").out.contains("marks     local only"))
+    }
+
+    @Test func pythonHTTPServerFeedSyncsWithLastModified() throws {
+        let server = try PythonFeedServer()
+        try conditionalSyncFollowsTheFile(on: server)
+        #expect(server.requests(for: "feed.json", status: 304).count == 1)
+    }
+
+    @Test func nginxFeedSyncsWithETagAndGzip() throws {
+        let server = try NginxFeedServer()
+        try conditionalSyncFollowsTheFile(on: server)
+        let log = server.accessLog().filter { $0.hasPrefix("GET /feed.json ") }
+        #expect(log.contains { $0.contains(" 200 ") && $0.contains("encoding=gzip") })
+        let notModified = try #require(log.first { $0.contains(" 304 ") })
+        #expect(notModified.contains("if_none_match=") && !notModified.contains(#"if_none_match="-""#),
+                "the 304 answered a request with the stored ETag: \(notModified)")
+    }
+
+    @Test func nextURLChainOfThreePagesIsFollowedOnce() throws {
+        let server = try NginxFeedServer()
+        try server.write("page1.json", Self.news(["p1"], next: "page2.json"), modified: Self.longAgo)
+        try server.write("page2.json", Self.news(["p2"], next: "/page3.json"), modified: Self.longAgo)
+        try server.write("page3.json", Self.news(["p3"]), modified: Self.longAgo)
+        let store = try follow(server.url("page1.json"))
+        let report = try sync(store)
+        #expect(report["pages"] as? Int == 3 && report["pulled"] as? Int == 3)
+        #expect(Set(try titles(store).keys) == ["p1", "p2", "p3"])
+        for page in ["page2.json", "page3.json"] {
+            #expect(server.requests(for: page, status: 200).count == 1)
+        }
+    }
+
+    @Test func nextURLLoopStopsWithMalformedError() throws {
+        let server = try NginxFeedServer()
+        try server.write("page1.json", Self.news(["p1"], next: "page2.json"), modified: Self.longAgo)
+        try server.write("page2.json", Self.news(["p2"], next: "page3.json"), modified: Self.longAgo)
+        try server.write("page3.json", Self.news(["p3"], next: "page1.json"), modified: Self.longAgo)
+        let store = try follow(server.url("page1.json"))
+        let result = try store.briefing("sync")
+        #expect(result.status == 65)
+        #expect(result.err.hasPrefix("briefing: error: ") && result.err.contains("loops back"))
+        #expect(result.err.contains("page1.json"))
+        #expect(server.requests(for: "page3.json", status: 200).count == 1)
+    }
+
+    @Test func httpsWithSelfSignedCertificateNeedsCAFile() throws {
+        let server = try NginxFeedServer()
+        try server.write("feed.json", Self.news(["s1", "s2"]), modified: Self.longAgo)
+        let refused = try CLIStore()
+        let result = try refused.briefing("init", "--server", server.tlsURL("feed.json").absoluteString)
+        #expect(result.status == 69)
+        #expect(result.err.hasPrefix("briefing: error: ") && result.err.contains("TLS") && result.err.contains("certificate"))
+
+        let store = try follow(server.tlsURL("feed.json"), ["--ca-file", server.certificate])
+        #expect(try sync(store)["pulled"] as? Int == 2)
+        #expect(try sync(store)["not_modified"] as? Bool == true)
+    }
+
+    @Test(arguments: [
+        ("index.html", "<!DOCTYPE html>\n<html><body>Blog</body></html>", "an HTML page"),
+        ("rss.xml", "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>T</title></channel></rss>", "RSS feed (XML)"),
+        ("rss.json", #"{"rss": {"channel": {"title": "T", "item": []}}}"#, "RSS converted to JSON"),
+    ])
+    func aDocumentThatIsNotAJSONFeedIsRefusedSayingWhatItLooksLike(name: String, body: String, looksLike: String) throws {
+        let server = try PythonFeedServer()
+        try server.write(name, Data(body.utf8), modified: Self.longAgo)
+        let store = try CLIStore()
+        let result = try store.briefing("init", "--server", server.url(name).absoluteString)
+        #expect(result.status == 65)
+        #expect(result.err.contains("not a JSON Feed") && result.err.contains(looksLike))
+    }
+
+    @Test func aSummaryOnlyItemFailsTheSyncNamingIt() throws {
+        let server = try PythonFeedServer()
+        var document = Self.news(["fine"])
+        document["items"] = (document["items"] as! [[String: Any]]) + [["id": "teaser-9", "summary": "Read more on the site"]]
+        try server.write("feed.json", document, modified: Self.longAgo)
+        let store = try follow(server.url("feed.json"))
+        let result = try store.briefing("sync")
+        #expect(result.status == 65)
+        #expect(result.err.contains("'teaser-9'") && result.err.contains("summary"))
+        #expect(try store.list("--all").isEmpty)
+    }
+}
