@@ -58,7 +58,7 @@ struct Init: ParsableCommand {
                 throw Failure.usage("--server must be an absolute http(s) URL")
             }
             do {
-                try ServerURLPolicy.check(url, allowInsecureHTTP: allowInsecureHTTP)
+                _ = try ServerURLPolicy.check(url, allowInsecureHTTP: allowInsecureHTTP)
             } catch {
                 throw Failure.usage("\(error)")
             }
