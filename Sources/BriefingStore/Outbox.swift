@@ -2,16 +2,6 @@ import Foundation
 import GRDB
 import BriefingModel
 
-/// A field's state as the server holds it, with the server's revision of that field.
-public struct ServerState: Hashable, Sendable {
-    public var state: FieldState
-    public var rev: Int64
-    public init(state: FieldState, rev: Int64) {
-        self.state = state
-        self.rev = rev
-    }
-}
-
 /// The server's answer to one pushed mark.
 public struct PushVerdict: Hashable, Sendable {
     public enum Status: String, Sendable { case applied, duplicate, conflict, gone }
