@@ -36,9 +36,16 @@ extension BriefingStore {
     }
 
     /// Inserts a new article or updates one to a newer revision; a replayed revision changes nothing.
+    /// An archived article the server publishes again is live again and takes the server's reader state:
+    /// marks made here while it was archived were never pushed, and those it had pending lost to the delete.
     /// Returns whether the content changed.
     static func upsert(_ pulled: PulledArticle, generation: Int64, resyncing: Bool, now: Timestamp, _ db: Database) throws -> Bool {
         let a = pulled.article
+        // Forgetting the local state lets `adopt` take the page's embedded state even at a rev seen before;
+        // a field the server never set reads as false, as it does everywhere else.
+        try db.cachedStatement(sql: """
+            DELETE FROM article_state WHERE article_id = ?1 AND (SELECT archived FROM article WHERE id = ?1) = 1
+            """).execute(arguments: [a.id])
         try db.cachedStatement(sql: """
             INSERT INTO article (id, url, external_url, title, summary, content_html, content_text, body_text,
                 image, date_published, date_modified, authors_json, tags_json, language, revision,

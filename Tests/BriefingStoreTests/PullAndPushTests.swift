@@ -77,6 +77,18 @@ struct PullTests {
         #expect(try fixture.store.conflicts().contains { $0.field == "article" && $0.articleID == "starred" })
     }
 
+    @Test func anArchivedArticleTheServerPublishesAgainTakesTheServersStateNotMarksMadeWhileArchived() throws {
+        let fixture = try StoreFixture()
+        try fixture.add([article("a", states: [.starred: server(true, at: 1_000, rev: 3)])])
+        try fixture.store.applyPage(PulledPage(deleted: ["a"], nextToken: "t2"))
+        try fixture.store.mark(.unstar, ["a"])
+        try fixture.store.mark(.read, ["a"])
+        try fixture.add([article("a", revision: 2, states: [.starred: server(true, at: 1_000, rev: 3)])], token: "t3")
+        let summary = try fixture.store.article("a").summary
+        #expect((summary.archived, summary.starred, summary.read) == (false, true, false))
+        #expect(try fixture.store.pendingMarks().isEmpty)
+    }
+
     @Test func aFullResyncRemovesWhatTheServerNoLongerHasAndKeepsPendingMarks() throws {
         let fixture = try StoreFixture()
         try fixture.add([article("kept"), article("gone"), article("gone-starred")])
