@@ -3,7 +3,7 @@ import Testing
 import BriefingCurl
 import BriefingModel
 import BriefingStore
-import BriefingSync
+@testable import BriefingSync
 import BriefingTestSupport
 
 /// Three devices and a fourth one's marks against one real mock-server process: random marks with skewed
@@ -47,9 +47,11 @@ struct ConvergenceTests {
 /// Counts of what the cases exercised, printed after a passing run.
 struct Tally: CustomStringConvertible {
     var operations = 0, marks = 0, syncs = 0, fullResyncs = 0, conflicts = 0, gone = 0, archived = 0
+    var pullsWithPending = 0, droppedAtPull = 0
 
     var description: String {
         "\(operations) operations, \(marks) marks, \(syncs) syncs (\(fullResyncs) full resyncs), "
+            + "\(pullsWithPending) pulls with marks pending (\(droppedAtPull) marks dropped there), "
             + "\(conflicts) server-side conflicts, \(gone) marks gone, \(archived) archived at the end"
     }
 }
@@ -158,6 +160,13 @@ struct CaseRun {
             try mark(device, action, id(article), jitter: jitter, &tally)
         case let .sync(device):
             try sync(device, &tally)
+        case let .pullOnly(device):
+            let engine = SyncEngine(store: stores[device], transport: world.transport, bearerToken: nil)
+            var report = SyncReport()
+            try engine.pull(base: world.server.baseURL, full: false, &report)
+            tally.pullsWithPending += 1
+            tally.droppedAtPull += oracle.pullOnly(device: device)
+            try checkDevice(device)
         case let .remoteMark(article, read, value, offset, tie):
             let field: Oracle.Field = read ? .read : .starred
             var at = Timestamp.now.milliseconds + offset
@@ -208,14 +217,17 @@ struct CaseRun {
         guard expectChange else { return }
         tally.marks += 1
         var stamp: Int64?
-        if oracle.devices[device].held[id]?.archived == false {
+        let ceiling = max(wall, max(latestTime, Timestamp.now.milliseconds + 1_000) + 1)
+        if oracle.devices[device].held[id]?.archived == true {
+            // The stamp of a mark on an archived article stays on the device, unread here; only bound it.
+            latestTime = max(latestTime, ceiling)
+        } else {
             guard let pending = try store.pendingMarks().first(where: { $0.articleID == id && $0.field == action.field })
             else { throw Divergence("mark \(action) \(id) on device \(device) queued no pending mark") }
             let at = pending.state.changedAt.milliseconds
             // The hybrid clock: never before the wall clock, always after everything the device has seen,
             // and never ahead of both the wall clock and the latest time anywhere (plus the server's clock).
             let seen = oracle.devices[device].seen
-            let ceiling = max(wall, max(latestTime, Timestamp.now.milliseconds + 1_000) + 1)
             guard at >= wall, at > seen, at <= ceiling else {
                 throw Divergence("device \(device) stamped \(at) for wall \(wall), seen \(seen), ceiling \(ceiling)")
             }

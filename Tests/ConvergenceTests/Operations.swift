@@ -22,6 +22,9 @@ enum Operation: CustomStringConvertible {
     /// A reader on one of the three devices marks an article; `jitter` (ms) is added to the device's skew.
     case mark(device: Int, action: MarkAction, article: Int, jitter: Int64)
     case sync(device: Int)
+    /// Only the pull of a sync, with the device's pending marks still queued (as when they were made
+    /// while its sync was pulling); the next sync pushes them.
+    case pullOnly(device: Int)
     /// A fourth device's mark through `POST /admin/state`: at now + `offset` ms, or tied with the
     /// field's current server time when `tie` is set.
     case remoteMark(article: Int, read: Bool, value: Bool, offset: Int64, tie: Bool)
@@ -34,6 +37,7 @@ enum Operation: CustomStringConvertible {
         switch self {
         case let .mark(device, action, article, jitter): "device \(device) marks \(action) article \(article) (jitter \(jitter) ms)"
         case let .sync(device): "device \(device) syncs"
+        case let .pullOnly(device): "device \(device) pulls with its marks pending"
         case let .remoteMark(article, read, value, offset, tie):
             "other device sets \(read ? "read" : "starred")=\(value) on article \(article) " + (tie ? "(tied)" : "(offset \(offset) ms)")
         case let .edit(article): "server edits article \(article)"
@@ -70,8 +74,10 @@ struct Scenario: CustomStringConvertible {
                 operations.append(.mark(device: random.below(Self.devices),
                                         action: MarkAction.allCases[random.below(4)], article: article,
                                         jitter: Int64(random.below(2001)) - 1000))
-            case 45..<70:
+            case 45..<62:
                 operations.append(.sync(device: random.below(Self.devices)))
+            case 62..<70:
+                operations.append(.pullOnly(device: random.below(Self.devices)))
             case 70..<82:
                 operations.append(.remoteMark(article: article, read: random.chance(50), value: random.chance(50),
                                               offset: Int64(random.below(Int(2 * Self.twoDays + 1))) - Self.twoDays,

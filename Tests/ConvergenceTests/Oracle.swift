@@ -108,6 +108,40 @@ struct Oracle {
         devices[d].seen = max(devices[d].seen, at)
     }
 
+    /// The pull of a sync during which the device's marks were made after its push: the outbox meets the
+    /// pulled states. What the device then shows must be what the server will decide: a pending mark that
+    /// loses to the server's current state is dropped; pending marks on a deleted article are dropped.
+    mutating func pullOnly(device d: Int) -> Int {
+        var dropped = 0
+        for (id, held) in devices[d].held where !held.archived && server[id]?.live != true {
+            for key in devices[d].outbox.keys where key.id == id {
+                devices[d].outbox[key] = nil
+                dropped += 1
+            }
+            if held.starred {
+                devices[d].held[id]!.archived = true
+            } else {
+                devices[d].held[id] = nil
+            }
+        }
+        for (id, article) in server where article.live {
+            var held = HeldArticle(archived: false, title: article.title)
+            for field in Field.allCases {
+                let key = Key(id: id, field: field)
+                if let pending = devices[d].outbox[key], devices[d].held[id]?.archived == false,
+                   article[field].map({ pending.beats($0) }) ?? true {
+                    held[field] = pending.value
+                } else {
+                    if devices[d].outbox.removeValue(forKey: key) != nil { dropped += 1 }
+                    held[field] = article[field]?.value ?? false
+                }
+                if let write = article[field] { devices[d].seen = max(devices[d].seen, write.at) }
+            }
+            devices[d].held[id] = held
+        }
+        return dropped
+    }
+
     /// What pushing an outbox did.
     struct PushOutcome { var settled = 0, conflicts = 0, gone = 0 }
 
