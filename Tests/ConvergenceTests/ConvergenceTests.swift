@@ -109,11 +109,13 @@ final class World {
             var settings = SyncSettings(device: name)
             settings.serverURL = server.baseURL.absoluteString
             settings.serverKind = .briefing
+            if scenario.readWinsDevice == stores.count { settings.policy = ConflictPolicy([.read: .readWins]) }
             guard try store.configure(settings, force: false) == .configured else { throw Divergence("configure \(name)") }
             stores.append(store)
         }
         var run = CaseRun(world: self, scenario: scenario, stores: stores,
-                          oracle: Oracle(articles: articles, devices: Self.deviceNames))
+                          oracle: Oracle(articles: articles, devices: Self.deviceNames,
+                                        readWins: scenario.readWinsDevice))
         for (step, operation) in scenario.operations.enumerated() {
             do {
                 try run.apply(operation, &tally)
@@ -165,12 +167,12 @@ struct CaseRun {
             var report = SyncReport()
             try engine.pull(base: world.server.baseURL, full: false, &report)
             tally.pullsWithPending += 1
-            tally.droppedAtPull += oracle.pullOnly(device: device)
+            tally.droppedAtPull += oracle.pull(device: device)
             try checkDevice(device)
         case let .remoteMark(article, read, value, offset, tie):
             let field: Oracle.Field = read ? .read : .starred
             var at = Timestamp.now.milliseconds + offset
-            if tie, let current = oracle.server[id(article)]?[field], current.device != World.otherDevice {
+            if tie, let current = oracle.server[id(article)]?[field]?.write, current.device != World.otherDevice {
                 at = current.at
             }
             latestTime = max(latestTime, at)
@@ -294,8 +296,8 @@ struct CaseRun {
                                  at: (state["changed_at"] as? String).flatMap { Timestamp(rfc3339: $0) }?.milliseconds ?? -1,
                                  device: state["device"] as? String ?? "")
                 }
-                guard actual == expected[field] else {
-                    throw Divergence("server \(id).\(field): \(actual.map(\.description) ?? "unset"), oracle \(expected[field].map(\.description) ?? "unset")")
+                guard actual == expected[field]?.write else {
+                    throw Divergence("server \(id).\(field): \(actual.map(\.description) ?? "unset"), oracle \(expected[field].map(\.write.description) ?? "unset")")
                 }
             }
         }

@@ -55,6 +55,8 @@ struct Scenario: CustomStringConvertible {
 
     var seed: UInt64
     var skews: [Int64]
+    /// The device whose `read` field uses read-wins (`--policy read=read-wins`) in this case, if any.
+    var readWinsDevice: Int?
     var operations: [Operation]
 
     init(seed: UInt64) {
@@ -64,6 +66,7 @@ struct Scenario: CustomStringConvertible {
             // Often no skew at all, so near-simultaneous marks on synchronised clocks occur too.
             random.chance(25) ? 0 : Int64(random.below(Int(2 * Self.twoDays + 1))) - Self.twoDays
         }
+        readWinsDevice = random.chance(35) ? random.below(Self.devices) : nil
         var operations: [Operation] = []
         for device in 0..<Self.devices where random.chance(70) { operations.append(.sync(device: device)) }
         for _ in 0..<(12 + random.below(30)) {
@@ -94,6 +97,6 @@ struct Scenario: CustomStringConvertible {
     }
 
     var description: String {
-        "skews \(skews) ms\n" + operations.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n")
+"skews \(skews) ms, read-wins on device \(readWinsDevice.map(String.init) ?? "none")\n" + operations.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n")
     }
 }
