@@ -55,6 +55,18 @@ struct PullTests {
         #expect(try fixture.store.conflicts().first?.winner == .local)
     }
 
+    @Test func aMarkReplacingAPendingOneIsBasedOnTheServerStateSeenSince() throws {
+        let fixture = try StoreFixture(policy: ConflictPolicy([.read: .readWins]))
+        try fixture.add([article("a")])
+        try fixture.store.mark(.read, ["a"], wallClock: Timestamp(milliseconds: 9_000))
+        try fixture.store.applyPage(PulledPage(
+            states: [PulledState(articleID: "a", field: .read, server: server(true, at: 5_000, rev: 7))], nextToken: "t2"))
+        try fixture.store.mark(.unread, ["a"], wallClock: Timestamp(milliseconds: 10_000))
+        // Made after rev 7 was seen: the server must not judge it concurrent with rev 7 (read-wins would
+        // then keep "read" and lose the reader's deliberate "unread").
+        #expect(try fixture.store.pendingMarks().map(\.baseRev) == [7])
+    }
+
     @Test func readWinsKeepsAPendingReadAgainstALaterUnread() throws {
         let fixture = try StoreFixture(policy: ConflictPolicy([.read: .readWins]))
         try fixture.add([article("a")])

@@ -42,6 +42,24 @@ struct ConvergenceTests {
         }
         print("convergence: \(seeds.count) cases, \(tally)")
     }
+
+    /// Under read-wins a mark is concurrent with the server's state only when it was made on an older
+    /// revision. Device 0 reads an article, pulls another device's earlier "read" (its own pending read
+    /// wins by time), then marks the article unread: that mark was made on the pulled revision, so the
+    /// server must apply it. (Until base_rev followed a replaced pending mark, the server saw it as
+    /// concurrent, read-wins kept "read", and the reader's unread was lost.)
+    @Test func aMarkMadeAfterPullingAStateIsNotConcurrentWithIt() throws {
+        let world = try World()
+        var tally = Tally()
+        try world.run(Scenario(skews: [0, 0, 0], readWinsDevice: 0, operations: [
+            .sync(device: 0), .sync(device: 1), .sync(device: 2),
+            .mark(device: 0, action: .read, article: 0, jitter: 0),
+            .remoteMark(article: 0, read: true, value: true, offset: -3_600_000, tie: false),
+            .pullOnly(device: 0),
+            .mark(device: 0, action: .unread, article: 0, jitter: 0),
+            .sync(device: 0),
+        ]), &tally)
+    }
 }
 
 /// Counts of what the cases exercised, printed after a passing run.

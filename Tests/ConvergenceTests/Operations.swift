@@ -59,6 +59,14 @@ struct Scenario: CustomStringConvertible {
     var readWinsDevice: Int?
     var operations: [Operation]
 
+    /// A hand-written case, for a regression found by the generated ones.
+    init(skews: [Int64], readWinsDevice: Int? = nil, operations: [Operation]) {
+        seed = 0
+        self.skews = skews
+        self.readWinsDevice = readWinsDevice
+        self.operations = operations
+    }
+
     init(seed: UInt64) {
         self.seed = seed
         var random = SplitMix64(seed: seed)
