@@ -65,10 +65,10 @@ struct ConvergenceTests {
 /// Counts of what the cases exercised, printed after a passing run.
 struct Tally: CustomStringConvertible {
     var operations = 0, marks = 0, syncs = 0, fullResyncs = 0, conflicts = 0, gone = 0, archived = 0
-    var pullsWithPending = 0, droppedAtPull = 0
+    var pullsWithPending = 0, droppedAtPull = 0, readWinsCases = 0
 
     var description: String {
-        "\(operations) operations, \(marks) marks, \(syncs) syncs (\(fullResyncs) full resyncs), "
+        "\(readWinsCases) with read-wins on one device, \(operations) operations, \(marks) marks, \(syncs) syncs (\(fullResyncs) full resyncs), "
             + "\(pullsWithPending) pulls with marks pending (\(droppedAtPull) marks dropped there), "
             + "\(conflicts) server-side conflicts, \(gone) marks gone, \(archived) archived at the end"
     }
@@ -120,6 +120,7 @@ final class World {
 
     func run(_ scenario: Scenario, _ tally: inout Tally) throws {
         try admin("reset", [String: Any]())
+        if scenario.readWinsDevice != nil { tally.readWinsCases += 1 }
         let caseDirectory = try TemporaryDirectory()
         var stores: [BriefingStore] = []
         for name in Self.deviceNames {
