@@ -65,11 +65,12 @@ struct ConvergenceTests {
 /// Counts of what the cases exercised, printed after a passing run.
 struct Tally: CustomStringConvertible {
     var operations = 0, marks = 0, syncs = 0, fullResyncs = 0, conflicts = 0, gone = 0, archived = 0
-    var pullsWithPending = 0, droppedAtPull = 0, readWinsCases = 0
+    var pullsWithPending = 0, droppedAtPull = 0, readWinsCases = 0, lostPushAnswers = 0, duplicates = 0
 
     var description: String {
         "\(readWinsCases) with read-wins on one device, \(operations) operations, \(marks) marks, \(syncs) syncs (\(fullResyncs) full resyncs), "
             + "\(pullsWithPending) pulls with marks pending (\(droppedAtPull) marks dropped there), "
+            + "\(lostPushAnswers) marks whose push answer was lost (\(duplicates) answered duplicate later), "
             + "\(conflicts) server-side conflicts, \(gone) marks gone, \(archived) archived at the end"
     }
 }
@@ -188,6 +189,17 @@ struct CaseRun {
             tally.pullsWithPending += 1
             tally.droppedAtPull += oracle.pull(device: device)
             try checkDevice(device)
+        case let .lostPushAnswer(device):
+            guard !oracle.devices[device].outbox.isEmpty else { return try sync(device, &tally) }
+            try world.admin("faults", ["kind": "truncate", "path": "/v1/mutations", "count": 1])
+            let engine = SyncEngine(store: stores[device], transport: world.transport, bearerToken: nil)
+            do {
+                _ = try engine.run()
+                throw Divergence("a sync whose push answer was cut off succeeded")
+            } catch SyncError.unavailable {
+                tally.lostPushAnswers += oracle.lostPush(device: device)
+            }
+            try checkDevice(device)
         case let .remoteMark(article, read, value, offset, tie):
             let field: Oracle.Field = read ? .read : .starred
             var at = Timestamp.now.milliseconds + offset
@@ -265,6 +277,7 @@ struct CaseRun {
         tally.syncs += 1
         tally.conflicts += push.conflicts
         tally.gone += push.gone
+        tally.duplicates += push.duplicates
         if report.fullResync { tally.fullResyncs += 1 }
         guard report.pushed == push.settled else {
             throw Divergence("device \(device) pushed \(report.pushed) marks, oracle: \(push.settled)")

@@ -25,6 +25,9 @@ enum Operation: CustomStringConvertible {
     /// Only the pull of a sync, with the device's pending marks still queued (as when they were made
     /// while its sync was pulling); the next sync pushes them.
     case pullOnly(device: Int)
+    /// A sync whose push the server judges but whose answer is cut off (`truncate` fault), so the sync
+    /// fails and the marks stay queued; the next push repeats their mutation ids.
+    case lostPushAnswer(device: Int)
     /// A fourth device's mark through `POST /admin/state`: at now + `offset` ms, or tied with the
     /// field's current server time when `tie` is set.
     case remoteMark(article: Int, read: Bool, value: Bool, offset: Int64, tie: Bool)
@@ -38,6 +41,7 @@ enum Operation: CustomStringConvertible {
         case let .mark(device, action, article, jitter): "device \(device) marks \(action) article \(article) (jitter \(jitter) ms)"
         case let .sync(device): "device \(device) syncs"
         case let .pullOnly(device): "device \(device) pulls with its marks pending"
+        case let .lostPushAnswer(device): "device \(device) syncs, its push answer is lost"
         case let .remoteMark(article, read, value, offset, tie):
             "other device sets \(read ? "read" : "starred")=\(value) on article \(article) " + (tie ? "(tied)" : "(offset \(offset) ms)")
         case let .edit(article): "server edits article \(article)"
@@ -87,8 +91,10 @@ struct Scenario: CustomStringConvertible {
                                         jitter: Int64(random.below(2001)) - 1000))
             case 45..<62:
                 operations.append(.sync(device: random.below(Self.devices)))
-            case 62..<70:
+            case 62..<67:
                 operations.append(.pullOnly(device: random.below(Self.devices)))
+            case 67..<70:
+                operations.append(.lostPushAnswer(device: random.below(Self.devices)))
             case 70..<82:
                 operations.append(.remoteMark(article: article, read: random.chance(50), value: random.chance(50),
                                               offset: Int64(random.below(Int(2 * Self.twoDays + 1))) - Self.twoDays,

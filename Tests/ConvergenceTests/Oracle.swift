@@ -85,6 +85,8 @@ struct Oracle {
     struct Pending: Hashable {
         var write: Write
         var baseRev: Int64
+        /// The server judged this mutation but its answer was lost: pushed again, it is a duplicate.
+        var delivered = false
     }
 
     struct Device {
@@ -207,7 +209,17 @@ struct Oracle {
     }
 
     /// What pushing an outbox did.
-    struct PushOutcome { var settled = 0, conflicts = 0, gone = 0 }
+    struct PushOutcome { var settled = 0, conflicts = 0, gone = 0, duplicates = 0 }
+
+    /// A push whose answer is lost: the server judges every pending mark, the device learns nothing and
+    /// keeps them queued. Returns how many were pushed.
+    mutating func lostPush(device d: Int) -> Int {
+        for (key, pending) in devices[d].outbox.sorted(by: { $0.key < $1.key }) where !pending.delivered {
+            _ = judge(pending.write, key, rule: devices[d].rule(key.field), baseRev: pending.baseRev)
+            devices[d].outbox[key]!.delivered = true
+        }
+        return devices[d].outbox.count
+    }
 
     /// One sync: push the outbox, then pull.
     mutating func sync(device d: Int) -> PushOutcome {
@@ -215,6 +227,16 @@ struct Oracle {
         devices[d].outbox = [:]
         var outcome = PushOutcome(settled: outbox.count)
         for (key, pending) in outbox {
+            if pending.delivered {
+                // `duplicate`, with the field's current state (kept even for a deleted article).
+                outcome.duplicates += 1
+                if let current = server[key.id]?[key.field] {
+                    devices[d].held[key.id]?[key.field] = current.write.value
+                    devices[d].knownRev[key] = current.rev
+                    devices[d].seen = max(devices[d].seen, current.write.at)
+                }
+                continue
+            }
             let verdict = judge(pending.write, key, rule: devices[d].rule(key.field), baseRev: pending.baseRev)
             switch verdict {
             case .gone:
