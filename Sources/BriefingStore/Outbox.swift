@@ -77,6 +77,12 @@ extension BriefingStore {
                     if let server = verdict.server {
                         try Self.storeState(mark.articleID, mark.field, server.state, serverRev: server.rev, db)
                         clock.observe(server.state.changedAt)
+                    } else {
+                        // A duplicate without a state: the first delivery was `gone` (its answer was lost)
+                        // and the server still has no state for the field, so the mark never took effect.
+                        // If the article is live again no tombstone will come to correct the local value.
+                        try db.cachedStatement(sql: "DELETE FROM article_state WHERE article_id = ? AND field = ?")
+                            .execute(arguments: [mark.articleID, mark.field.rawValue])
                     }
                 case .conflict:
                     tally.conflicts += 1

@@ -141,6 +141,20 @@ struct PushTests {
         #expect(pending.first?.state.value == false)
     }
 
+    @Test func aDuplicateWithoutAServerStateLeavesTheFieldUnset() throws {
+        let fixture = try StoreFixture()
+        try fixture.add([article("a")])
+        try fixture.store.mark(.read, ["a"])
+        let marks = try fixture.store.takeForPush(limit: 10)
+        // The first delivery was judged `gone` and its answer lost; the article is back, with no read state.
+        let tally = try fixture.store.settlePush(
+            [PushVerdict(mutationID: marks[0].mutationID, status: .duplicate, server: nil, rule: .lastWriterWins)],
+            serverTime: nil)
+        #expect(tally.acknowledged == 1)
+        #expect(try fixture.store.pendingMarks().isEmpty)
+        #expect(try fixture.store.article("a").summary.read == false)
+    }
+
     @Test func aConflictVerdictAdoptsTheServerWinnerAndIsLogged() throws {
         let fixture = try StoreFixture()
         try fixture.add([article("a")])
