@@ -62,6 +62,44 @@ struct ConvergenceTests {
     }
 }
 
+extension ConvergenceTests {
+    /// Device 0 stars and reads an article offline; the server deletes it (the push is `gone`, the pull
+    /// keeps it archived because it is starred here), then publishes it again. The device must show the
+    /// server's state again, not its marks that lost to the delete. (Found by the generated cases.)
+    @Test func anArticlePublishedAgainAfterADeleteShowsTheServersStateEverywhere() throws {
+        let world = try World()
+        var tally = Tally()
+        try world.run(Scenario(skews: [0, 0, 0], operations: [
+            .sync(device: 0), .sync(device: 1), .sync(device: 2),
+            .mark(device: 0, action: .star, article: 0, jitter: 0),
+            .mark(device: 0, action: .read, article: 0, jitter: 0),
+            .delete(article: 0),
+            .sync(device: 0),
+            .edit(article: 0),
+            .sync(device: 0),
+        ]), &tally)
+    }
+}
+
+extension ConvergenceTests {
+    /// Device 1 reads an article the server then deletes; its push is judged `gone` but the answer is
+    /// lost; the server publishes the article again; the repeated push is a `duplicate` and the server
+    /// has no read state. The device must show it unread, as the server does. (Found by the generated
+    /// cases, seed 8260807951367939989.)
+    @Test func aLostGoneVerdictRepeatedAfterTheArticleCameBackLeavesNoStaleMark() throws {
+        let world = try World()
+        var tally = Tally()
+        try world.run(Scenario(skews: [0, 0, 0], operations: [
+            .sync(device: 0), .sync(device: 1), .sync(device: 2),
+            .mark(device: 1, action: .read, article: 7, jitter: 0),
+            .delete(article: 7),
+            .lostPushAnswer(device: 1),
+            .edit(article: 7),
+            .sync(device: 1),
+        ]), &tally)
+    }
+}
+
 /// Counts of what the cases exercised, printed after a passing run.
 struct Tally: CustomStringConvertible {
     var operations = 0, marks = 0, syncs = 0, fullResyncs = 0, conflicts = 0, gone = 0, archived = 0

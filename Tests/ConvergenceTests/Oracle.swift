@@ -234,6 +234,9 @@ struct Oracle {
                     devices[d].held[key.id]?[key.field] = current.write.value
                     devices[d].knownRev[key] = current.rev
                     devices[d].seen = max(devices[d].seen, current.write.at)
+                } else {
+                    devices[d].held[key.id]?[key.field] = false  // the server never took a state for it
+                    devices[d].knownRev[key] = nil
                 }
                 continue
             }
