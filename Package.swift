@@ -82,6 +82,11 @@ let package = Package(
         ]),
         // End-to-end: the real `briefing` binary against the real `briefing-mock-server` process.
         .testTarget(name: "EndToEndTests", dependencies: ["BriefingModel", "BriefingProtocol", "BriefingTestSupport"]),
+        // Property test: three client stores and a fourth device against one real mock-server process,
+        // random marks, edits, deletes and token expiry, checked against an independent oracle.
+        .testTarget(name: "ConvergenceTests", dependencies: [
+            "BriefingModel", "BriefingStore", "BriefingSync", "BriefingCurl", "BriefingTestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

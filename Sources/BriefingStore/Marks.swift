@@ -48,7 +48,8 @@ extension BriefingStore {
                         INSERT INTO pending_mark (article_id, field, value, changed_at, mutation_id, base_rev, in_flight)
                         VALUES (?, ?, ?, ?, ?, ?, 0)
                         ON CONFLICT (article_id, field) DO UPDATE SET value = excluded.value,
-                            changed_at = excluded.changed_at, mutation_id = excluded.mutation_id, in_flight = 0
+                            changed_at = excluded.changed_at, mutation_id = excluded.mutation_id,
+                            base_rev = excluded.base_rev, in_flight = 0
                         """).execute(arguments: [id, action.field.rawValue, action.value, time.milliseconds,
                                                  UUID().uuidString.lowercased(), current["server_rev"] ?? 0])
                 }

@@ -2,16 +2,6 @@ import Foundation
 import GRDB
 import BriefingModel
 
-/// A field's state as the server holds it, with the server's revision of that field.
-public struct ServerState: Hashable, Sendable {
-    public var state: FieldState
-    public var rev: Int64
-    public init(state: FieldState, rev: Int64) {
-        self.state = state
-        self.rev = rev
-    }
-}
-
 /// The server's answer to one pushed mark.
 public struct PushVerdict: Hashable, Sendable {
     public enum Status: String, Sendable { case applied, duplicate, conflict, gone }
@@ -87,6 +77,12 @@ extension BriefingStore {
                     if let server = verdict.server {
                         try Self.storeState(mark.articleID, mark.field, server.state, serverRev: server.rev, db)
                         clock.observe(server.state.changedAt)
+                    } else {
+                        // A duplicate without a state: the first delivery was `gone` (its answer was lost)
+                        // and the server still has no state for the field, so the mark never took effect.
+                        // If the article is live again no tombstone will come to correct the local value.
+                        try db.cachedStatement(sql: "DELETE FROM article_state WHERE article_id = ? AND field = ?")
+                            .execute(arguments: [mark.articleID, mark.field.rawValue])
                     }
                 case .conflict:
                     tally.conflicts += 1

@@ -2,71 +2,6 @@ import Foundation
 import GRDB
 import BriefingModel
 
-/// An article as pulled, with the text search indexes and the server's current reader state.
-public struct PulledArticle: Hashable, Sendable {
-    public var article: Article
-    /// What search indexes as the body: content_text, or content_html rendered to text.
-    public var bodyText: String
-    public var states: [StateField: ServerState]
-    public init(article: Article, bodyText: String, states: [StateField: ServerState] = [:]) {
-        self.article = article
-        self.bodyText = bodyText
-        self.states = states
-    }
-}
-
-/// A state-only change pulled from the server.
-public struct PulledState: Hashable, Sendable {
-    public var articleID: String
-    public var field: StateField
-    public var server: ServerState
-    public init(articleID: String, field: StateField, server: ServerState) {
-        self.articleID = articleID
-        self.field = field
-        self.server = server
-    }
-}
-
-/// One page of changes, applied together with the token that follows it.
-public struct PulledPage: Hashable, Sendable {
-    public var articles: [PulledArticle]
-    public var states: [PulledState]
-    public var deleted: [String]
-    /// The token to resume from after this page; nil keeps the stored one (plain feeds have none).
-    public var nextToken: String?
-    public var serverTime: Timestamp?
-    public init(articles: [PulledArticle] = [], states: [PulledState] = [], deleted: [String] = [],
-                nextToken: String? = nil, serverTime: Timestamp? = nil) {
-        self.articles = articles
-        self.states = states
-        self.deleted = deleted
-        self.nextToken = nextToken
-        self.serverTime = serverTime
-    }
-}
-
-/// What applying pulled changes did.
-public struct PullTally: Hashable, Sendable {
-    /// Articles inserted or updated to a newer revision.
-    public var pulled = 0
-    /// State changes adopted from the server.
-    public var states = 0
-    /// Articles removed because the server deleted them (or, after a full resync, no longer has them).
-    public var deleted = 0
-    /// Deleted on the server but kept as archived because they are starred here.
-    public var archived = 0
-    public var conflicts = 0
-    public init() {}
-
-    public static func += (lhs: inout PullTally, rhs: PullTally) {
-        lhs.pulled += rhs.pulled
-        lhs.states += rhs.states
-        lhs.deleted += rhs.deleted
-        lhs.archived += rhs.archived
-        lhs.conflicts += rhs.conflicts
-    }
-}
-
 extension BriefingStore {
     /// Applies one pulled page and stores its next token in ONE transaction, so a sync killed at any
     /// moment resumes from the last page that landed whole.
@@ -101,9 +36,16 @@ extension BriefingStore {
     }
 
     /// Inserts a new article or updates one to a newer revision; a replayed revision changes nothing.
+    /// An archived article the server publishes again is live again and takes the server's reader state:
+    /// marks made here while it was archived were never pushed, and those it had pending lost to the delete.
     /// Returns whether the content changed.
     static func upsert(_ pulled: PulledArticle, generation: Int64, resyncing: Bool, now: Timestamp, _ db: Database) throws -> Bool {
         let a = pulled.article
+        // Forgetting the local state lets `adopt` take the page's embedded state even at a rev seen before;
+        // a field the server never set reads as false, as it does everywhere else.
+        try db.cachedStatement(sql: """
+            DELETE FROM article_state WHERE article_id = ?1 AND (SELECT archived FROM article WHERE id = ?1) = 1
+            """).execute(arguments: [a.id])
         try db.cachedStatement(sql: """
             INSERT INTO article (id, url, external_url, title, summary, content_html, content_text, body_text,
                 image, date_published, date_modified, authors_json, tags_json, language, revision,

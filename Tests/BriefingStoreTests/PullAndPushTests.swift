@@ -55,6 +55,18 @@ struct PullTests {
         #expect(try fixture.store.conflicts().first?.winner == .local)
     }
 
+    @Test func aMarkReplacingAPendingOneIsBasedOnTheServerStateSeenSince() throws {
+        let fixture = try StoreFixture(policy: ConflictPolicy([.read: .readWins]))
+        try fixture.add([article("a")])
+        try fixture.store.mark(.read, ["a"], wallClock: Timestamp(milliseconds: 9_000))
+        try fixture.store.applyPage(PulledPage(
+            states: [PulledState(articleID: "a", field: .read, server: server(true, at: 5_000, rev: 7))], nextToken: "t2"))
+        try fixture.store.mark(.unread, ["a"], wallClock: Timestamp(milliseconds: 10_000))
+        // Made after rev 7 was seen: the server must not judge it concurrent with rev 7 (read-wins would
+        // then keep "read" and lose the reader's deliberate "unread").
+        #expect(try fixture.store.pendingMarks().map(\.baseRev) == [7])
+    }
+
     @Test func readWinsKeepsAPendingReadAgainstALaterUnread() throws {
         let fixture = try StoreFixture(policy: ConflictPolicy([.read: .readWins]))
         try fixture.add([article("a")])
@@ -75,6 +87,18 @@ struct PullTests {
         #expect(try fixture.store.list(.all)[0].archived)
         #expect(try fixture.store.pendingMarks().isEmpty)
         #expect(try fixture.store.conflicts().contains { $0.field == "article" && $0.articleID == "starred" })
+    }
+
+    @Test func anArchivedArticleTheServerPublishesAgainTakesTheServersStateNotMarksMadeWhileArchived() throws {
+        let fixture = try StoreFixture()
+        try fixture.add([article("a", states: [.starred: server(true, at: 1_000, rev: 3)])])
+        try fixture.store.applyPage(PulledPage(deleted: ["a"], nextToken: "t2"))
+        try fixture.store.mark(.unstar, ["a"])
+        try fixture.store.mark(.read, ["a"])
+        try fixture.add([article("a", revision: 2, states: [.starred: server(true, at: 1_000, rev: 3)])], token: "t3")
+        let summary = try fixture.store.article("a").summary
+        #expect((summary.archived, summary.starred, summary.read) == (false, true, false))
+        #expect(try fixture.store.pendingMarks().isEmpty)
     }
 
     @Test func aFullResyncRemovesWhatTheServerNoLongerHasAndKeepsPendingMarks() throws {
@@ -115,6 +139,20 @@ struct PushTests {
         let pending = try fixture.store.pendingMarks()
         #expect(pending.count == 1)
         #expect(pending.first?.state.value == false)
+    }
+
+    @Test func aDuplicateWithoutAServerStateLeavesTheFieldUnset() throws {
+        let fixture = try StoreFixture()
+        try fixture.add([article("a")])
+        try fixture.store.mark(.read, ["a"])
+        let marks = try fixture.store.takeForPush(limit: 10)
+        // The first delivery was judged `gone` and its answer lost; the article is back, with no read state.
+        let tally = try fixture.store.settlePush(
+            [PushVerdict(mutationID: marks[0].mutationID, status: .duplicate, server: nil, rule: .lastWriterWins)],
+            serverTime: nil)
+        #expect(tally.acknowledged == 1)
+        #expect(try fixture.store.pendingMarks().isEmpty)
+        #expect(try fixture.store.article("a").summary.read == false)
     }
 
     @Test func aConflictVerdictAdoptsTheServerWinnerAndIsLogged() throws {
