@@ -18,6 +18,8 @@ public struct SyncReport: Hashable, Sendable {
     public var archived = 0
     public var conflicts = 0
     public var pages = 0
+    /// Push requests sent (batches of at most `Endpoint.maxMutationsPerPush` marks), retries not counted.
+    public var pushRequests = 0
     /// Whether the pull started again from the beginning (after a 410, or `--full`).
     public var fullResync = false
     /// A plain feed answered 304 Not Modified.
@@ -42,7 +44,9 @@ public final class SyncEngine {
     let transport: Transport
     let bearerToken: String?
     let logger: Logger
-    public var pageSize = 500
+    /// Pages as large as the protocol allows: fewer requests and transactions, and still only two pages in
+    /// memory at once (the one being written and the one fetched ahead).
+    public var pageSize = Endpoint.maxLimit
     public var pushBatchSize = Endpoint.maxMutationsPerPush
     public var progress: ((SyncProgress) -> Void)?
     public var now: () -> Timestamp = { .now }
@@ -94,6 +98,7 @@ public final class SyncEngine {
                                (Endpoint.idempotencyKeyHeader, UUID().uuidString.lowercased())]
                 headers += authorization
                 let response = try send(HTTPRequest(method: "POST", url: url, headers: headers, body: body))
+                report.pushRequests += 1
                 try check(response, during: "push")
                 do {
                     outcome = try WireCoding.decoder().decode(PushResponse.self, from: response.body)
@@ -137,33 +142,62 @@ public final class SyncEngine {
         }
         var token = settings.changeToken
         var resyncing = settings.resyncInProgress
+        var fetched = try fetchPage(base: base, token: token)
         while true {
-            var components = URLComponents(url: Self.endpoint(base, Endpoint.changes), resolvingAgainstBaseURL: true)!
-            var query = [URLQueryItem(name: Endpoint.limitParameter, value: String(pageSize))]
-            if let token { query.append(URLQueryItem(name: Endpoint.tokenParameter, value: token)) }
-            components.queryItems = query
-            let response = try send(HTTPRequest(url: components.url!, headers: [("Accept", "application/feed+json, application/json")] + authorization))
-            if response.status == 410 {
+            guard case .page(let page, let info) = fetched else {
                 guard token != nil else { throw .malformed("server answered 410 to a pull from the beginning") }
                 logger.info("change token expired; resyncing from the beginning")
                 try startResync(&report)
                 token = nil
                 resyncing = true
+                fetched = try fetchPage(base: base, token: nil)
                 continue
             }
-            try check(response, during: "pull")
-            let (page, info) = try PageDecoding.briefingPage(from: response.body)
-            let tally = try wrap { () throws(StoreError) in try store.applyPage(page, now: now()) }
+            // The next page is fetched and decoded on another thread while this one is written, so the
+            // network and JSON work overlaps the SQLite transaction. Nothing of the next page touches the
+            // store before this page and its token have landed: a failure still resumes from the last
+            // committed page, and a 410 for the next token is handled exactly as if it came afterwards.
+            let ahead = info.hasMore ? Prefetch { () throws(SyncError) in
+                try self.fetchPage(base: base, token: info.nextToken)
+            } : nil
+            let tally: PullTally
+            do {
+                tally = try wrap { () throws(StoreError) in try store.applyPage(page, now: now()) }
+            } catch {
+                _ = ahead?.result()
+                throw error
+            }
             add(tally, to: &report)
             report.pages += 1
             token = info.nextToken
             progress?(SyncProgress(phase: .pull, report: report))
-            if !info.hasMore { break }
+            guard let ahead else { break }
+            fetched = try ahead.result().get()
         }
         if resyncing {
             let tally = try wrap { () throws(StoreError) in try store.finishFullResync(now: now()) }
             add(tally, to: &report)
         }
+    }
+
+    /// What one pull request brought: a decoded page, or 410 Gone for the token it was made with.
+    enum FetchedPage {
+        case page(PulledPage, PageInfo)
+        case gone
+    }
+
+    /// Requests and decodes the page after `token`; touches nothing but the transport, so it may run on
+    /// another thread than the one writing the store.
+    func fetchPage(base: URL, token: String?) throws(SyncError) -> FetchedPage {
+        var components = URLComponents(url: Self.endpoint(base, Endpoint.changes), resolvingAgainstBaseURL: true)!
+        var query = [URLQueryItem(name: Endpoint.limitParameter, value: String(pageSize))]
+        if let token { query.append(URLQueryItem(name: Endpoint.tokenParameter, value: token)) }
+        components.queryItems = query
+        let response = try send(HTTPRequest(url: components.url!, headers: [("Accept", "application/feed+json, application/json")] + authorization))
+        if response.status == 410 { return .gone }
+        try check(response, during: "pull")
+        let (page, info) = try PageDecoding.briefingPage(from: response.body)
+        return .page(page, info)
     }
 
     func startResync(_ report: inout SyncReport) throws(SyncError) {
@@ -258,5 +292,30 @@ extension PushVerdict.Status {
         case .conflict: self = .conflict
         case .gone: self = .gone
         }
+    }
+}
+
+/// Work started on a thread of its own at once, whose result is collected later by one consumer.
+final class Prefetch<Value>: @unchecked Sendable {
+    // Written once by the worker before `done` is signalled; read only after waiting on `done`.
+    private var outcome: Result<Value, SyncError>?
+    private let done = DispatchSemaphore(value: 0)
+    private var collected = false
+
+    init(_ work: @escaping () throws(SyncError) -> Value) {
+        let thread = Thread { [self] in
+            outcome = Result { () throws(SyncError) -> Value in try work() }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Waits for the work to finish (once) and returns what it produced or threw.
+    func result() -> Result<Value, SyncError> {
+        if !collected {
+            done.wait()
+            collected = true
+        }
+        return outcome!
     }
 }
