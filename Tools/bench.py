@@ -44,7 +44,18 @@ def log(message):
 
 
 def run(cmd, *, env=None, stdin=None, timed=False, cwd=None):
-    """Runs cmd to completion; returns (stdout text, wall seconds, peak RSS in MB). Fails on a non-zero exit."""
+    """Runs cmd to completion; returns (stdout text, wall seconds, peak RSS in MB). Fails on a non-zero exit.
+
+    Peak RSS comes from /usr/bin/time, not from our own wait4: Linux carries the forked child's RSS from
+    before exec into ru_maxrss, so a child forked from this (large) Python process would report Python's
+    size. /usr/bin/time is small and forks the command itself. Every timed command, ours and the floor's,
+    runs under it alike.
+    """
+    name = os.path.basename(cmd[0]) + (f" {cmd[1]}" if len(cmd) > 1 else "")
+    rss_file = tempfile.NamedTemporaryFile(delete=False) if timed else None
+    if rss_file:
+        rss_file.close()
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *cmd]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         stdin_file = None
         if stdin is not None:
@@ -66,8 +77,13 @@ def run(cmd, *, env=None, stdin=None, timed=False, cwd=None):
         stdout = out.read().decode(errors="replace")
         if proc.returncode != 0:
             detail = err.read().decode(errors="replace").strip().splitlines()[-3:]
-            raise BenchFailure(f"{' '.join(cmd[:3])}… exited {proc.returncode}: {' | '.join(detail)}")
-        return stdout, wall, usage.ru_maxrss / 1024.0
+            raise BenchFailure(f"{name} exited {proc.returncode}: {' | '.join(detail)}")
+        rss_mb = usage.ru_maxrss / 1024.0
+        if rss_file:
+            with open(rss_file.name) as f:
+                rss_mb = int(f.read().split()[-1]) / 1024.0
+            os.remove(rss_file.name)
+        return stdout, wall, rss_mb
 
 
 class MockServer:
@@ -135,8 +151,9 @@ class Bench:
         directory = os.path.join(self.work, f"seeds-{n}")
         if not os.path.isdir(directory):
             os.makedirs(directory)
-            with open(os.path.join(directory, "bench.json"), "w", encoding="utf-8") as out:
-                json.dump(articles.feed(n), out, ensure_ascii=False, separators=(",", ":"))
+            # In a child process, so this one stays small while it forks the measured commands.
+            run([sys.executable, os.path.join(ROOT, "Tools", "bench-articles.py"), str(n),
+                 os.path.join(directory, "bench.json")])
         return directory
 
     def server(self, n):

@@ -18,6 +18,26 @@ enum FeedParsing {
             return document
         }
     }
+
+    /// A page's `_briefing.next_token` and `has_more` without decoding its items, so the next request can
+    /// leave before this page is decoded. nil when the document is not well-formed up to `_briefing` or
+    /// has none; the full decoding stays the authority on what the page says.
+    static func pageLink(from data: Data) -> (nextToken: String, hasMore: Bool)? {
+        data.withUnsafeBytes { raw -> (nextToken: String, hasMore: Bool)? in
+            var reader = JSONReader(raw.bindMemory(to: UInt8.self))
+            var info: PageInfo?
+            do {
+                try reader.object { (key: String, reader: inout JSONReader) throws(NotFast) in
+                    if key == "_briefing" {
+                        info = try reader.pageInfo()
+                        throw NotFast()  // found: the rest of the document is not needed
+                    }
+                    try reader.skipValue()
+                }
+            } catch {}
+            return info.map { ($0.nextToken, $0.hasMore) }
+        }
+    }
 }
 
 /// Anything the fast reader does not handle; the caller falls back to `JSONDecoder`.

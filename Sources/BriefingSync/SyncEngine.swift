@@ -146,7 +146,7 @@ public final class SyncEngine {
         let fetcher = PageFetcher()
         defer { fetcher.stop() }
         while true {
-            guard case .page(let page, let info) = fetched else {
+            guard case .page(let body) = fetched else {
                 guard token != nil else { throw .malformed("server answered 410 to a pull from the beginning") }
                 logger.info("change token expired; resyncing from the beginning")
                 try startResync(&report)
@@ -155,15 +155,26 @@ public final class SyncEngine {
                 fetched = try fetchPage(base: base, token: nil)
                 continue
             }
-            // The next page is fetched and decoded on another thread while this one is written, so the
-            // network and JSON work overlaps the SQLite transaction. Nothing of the next page touches the
-            // store before this page and its token have landed: a failure still resumes from the last
-            // committed page, and a 410 for the next token is handled exactly as if it came afterwards.
-            let ahead = info.hasMore ? fetcher.start { () throws(SyncError) in
-                try self.fetchPage(base: base, token: info.nextToken)
-            } : nil
+            // The next page is requested on another thread as soon as this page's token is known, while
+            // this one is decoded and written: the server's work overlaps ours. Nothing of the next page
+            // touches the store before this page and its token have landed, so a failure still resumes
+            // from the last committed page, and a 410 for the next token is handled as if it came later.
+            let link = FeedParsing.pageLink(from: body)
+            var ahead = link.flatMap { link in
+                link.hasMore ? fetcher.start { () throws(SyncError) in try self.fetchPage(base: base, token: link.nextToken) } : nil
+            }
             let tally: PullTally
+            let info: PageInfo
             do {
+                let page: PulledPage
+                (page, info) = try PageDecoding.briefingPage(from: body)
+                if link?.nextToken != info.nextToken || link?.hasMore != info.hasMore {
+                    // The quick look disagreed with the full decoding (or found nothing): follow the latter.
+                    _ = ahead?.result()
+                    ahead = info.hasMore ? fetcher.start { () throws(SyncError) in
+                        try self.fetchPage(base: base, token: info.nextToken)
+                    } : nil
+                }
                 tally = try wrap { () throws(StoreError) in try store.applyPage(page, now: now()) }
             } catch {
                 _ = ahead?.result()
@@ -182,14 +193,14 @@ public final class SyncEngine {
         }
     }
 
-    /// What one pull request brought: a decoded page, or 410 Gone for the token it was made with.
+    /// What one pull request brought: a page's body, or 410 Gone for the token it was made with.
     enum FetchedPage {
-        case page(PulledPage, PageInfo)
+        case page(Data)
         case gone
     }
 
-    /// Requests and decodes the page after `token`; touches nothing but the transport, so it may run on
-    /// another thread than the one writing the store.
+    /// Requests the page after `token`; touches nothing but the transport, so it may run on another thread
+    /// than the one writing the store.
     func fetchPage(base: URL, token: String?) throws(SyncError) -> FetchedPage {
         var components = URLComponents(url: Self.endpoint(base, Endpoint.changes), resolvingAgainstBaseURL: true)!
         var query = [URLQueryItem(name: Endpoint.limitParameter, value: String(pageSize))]
@@ -198,8 +209,7 @@ public final class SyncEngine {
         let response = try send(HTTPRequest(url: components.url!, headers: [("Accept", "application/feed+json, application/json")] + authorization))
         if response.status == 410 { return .gone }
         try check(response, during: "pull")
-        let (page, info) = try PageDecoding.briefingPage(from: response.body)
-        return .page(page, info)
+        return .page(response.body)
     }
 
     func startResync(_ report: inout SyncReport) throws(SyncError) {
