@@ -29,6 +29,21 @@ struct FeedParsingTests {
         }
     }
 
+    @Test func thePageLinkIsTheDecodedNextTokenAndHasMore() throws {
+        var random = SplitMix(seed: 7)
+        for round in 0..<100 {
+            let document = randomPage(&random, items: round % 5)
+            let data = try WireCoding.encoder().encode(document)
+            let link = FeedParsing.pageLink(from: data)
+            #expect(link?.nextToken == document.briefing?.nextToken)
+            #expect(link?.hasMore == document.briefing?.hasMore)
+        }
+        let itemsFirst = #"{"items":[{"id":"a","content_text":"x"}],"_briefing":{"next_token":"t","has_more":true,"server_time":"2026-11-29T08:00:00.000Z","deleted":[],"states":[]},"title":"t","version":"v"}"#
+        #expect(FeedParsing.pageLink(from: Data(itemsFirst.utf8))?.nextToken == "t")
+        #expect(FeedParsing.pageLink(from: Data(#"{"items":[],"title":"t"}"#.utf8)) == nil)
+        #expect(FeedParsing.pageLink(from: Data(#"{"_briefing":{"next_token":"t"}}"#.utf8)) == nil)
+    }
+
     @Test func handWrittenDocumentsReadAsJSONDecoderReadsThemOrAreLeftToIt() throws {
         let page = { (item: String) in
             """
