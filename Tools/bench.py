@@ -56,6 +56,11 @@ def run(cmd, *, env=None, stdin=None, timed=False, cwd=None):
     if rss_file:
         rss_file.close()
         cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *cmd]
+    if timed:
+        # Flush other processes' dirty pages first: on ext4 a commit's fsync waits for earlier writes, so
+        # without this each command would pay for the files the previous one left (the floor's sqlite3
+        # writes a whole store just before the client's next run).
+        os.sync()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         stdin_file = None
         if stdin is not None:
