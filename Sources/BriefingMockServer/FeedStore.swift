@@ -66,15 +66,15 @@ extension FeedStore {
 
     /// Takes the next number of the global sequence.
     static func nextSequence(_ db: Database) throws -> Int64 {
-        try db.execute(sql: "UPDATE server_state SET sequence = sequence + 1 WHERE id = 1")
-        return try Int64.fetchOne(db, sql: "SELECT sequence FROM server_state WHERE id = 1")!
+        try db.cachedStatement(sql: "UPDATE server_state SET sequence = sequence + 1 WHERE id = 1").execute()
+        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT sequence FROM server_state WHERE id = 1"))!
     }
 
     /// The current state of one field of one article, with its revision.
     static func state(_ db: Database, article: String, field: StateField) throws -> StateRecord? {
-        try Row.fetchOne(db, sql: """
+        try Row.fetchOne(db.cachedStatement(sql: """
             SELECT value, changed_at, device, seq FROM field_state WHERE article_id = ? AND field = ?
-            """, arguments: [article, field.rawValue]).map(Self.stateRecord)
+            """), arguments: [article, field.rawValue]).map(Self.stateRecord)
     }
 
     static func stateRecord(_ row: Row) -> StateRecord {
@@ -85,16 +85,16 @@ extension FeedStore {
     /// Stores `state` as the field's current state under a new sequence number and returns it with its rev.
     static func storeState(_ db: Database, article: String, field: StateField, state: FieldState) throws -> StateRecord {
         let seq = try nextSequence(db)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO field_state (article_id, field, value, changed_at, device, seq) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (article_id, field) DO UPDATE SET
                 value = excluded.value, changed_at = excluded.changed_at, device = excluded.device, seq = excluded.seq
-            """, arguments: [article, field.rawValue, state.value, state.changedAt.milliseconds, state.device, seq])
+            """).execute(arguments: [article, field.rawValue, state.value, state.changedAt.milliseconds, state.device, seq])
         return StateRecord(state, rev: seq)
     }
 
     /// Whether the article exists and is not deleted.
     static func isLive(_ db: Database, article: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT deleted = 0 FROM article WHERE id = ?", arguments: [article]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT deleted = 0 FROM article WHERE id = ?"), arguments: [article]) ?? false
     }
 }

@@ -78,14 +78,15 @@ extension BriefingStore {
     static func adopt(_ server: ServerState, _ id: String, _ field: StateField, _ settings: inout SyncSettings,
                       _ tally: inout PullTally, now: Timestamp, _ db: Database) throws {
         settings.clock.observe(server.state.changedAt)
-        guard let local = try Row.fetchOne(db, sql: """
+        // Runs once per pulled state: the statement is prepared once per connection, not per row.
+        guard let local = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT a.id, s.server_rev, s.value AS local_value, p.value AS pending_value,
                    p.changed_at AS pending_at, p.base_rev
             FROM article a
             LEFT JOIN article_state s ON s.article_id = a.id AND s.field = ?2
             LEFT JOIN pending_mark p ON p.article_id = a.id AND p.field = ?2
             WHERE a.id = ?1
-            """, arguments: [id, field.rawValue]) else { return }  // pruned or never held here
+            """), arguments: [id, field.rawValue]) else { return }  // pruned or never held here
         let knownRev: Int64 = local["server_rev"] ?? -1
         guard let pendingValue = local["pending_value"] as Bool? else {
             if server.rev > knownRev {

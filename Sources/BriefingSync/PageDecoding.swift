@@ -15,8 +15,10 @@ public enum PageDecoding {
     /// Revisions and sequence numbers beyond 2^53 cannot round-trip through every JSON parser.
     public static let maxRevision: Int64 = 1 << 53
 
-    /// Decodes JSON bytes as a JSON Feed document; the error names what was wrong in one line.
+    /// Decodes JSON bytes as a JSON Feed document; the error names what was wrong in one line. The fast
+    /// reader handles well-formed pages; `JSONDecoder` everything else, and explains what is wrong.
     public static func feed(from data: Data) throws(SyncError) -> FeedDocument {
+        if let document = FeedParsing.document(from: data) { return document }
         do {
             return try WireCoding.decoder().decode(FeedDocument.self, from: data)
         } catch let error as DecodingError {

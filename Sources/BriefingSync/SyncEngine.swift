@@ -18,6 +18,8 @@ public struct SyncReport: Hashable, Sendable {
     public var archived = 0
     public var conflicts = 0
     public var pages = 0
+    /// Push requests sent (batches of at most `Endpoint.maxMutationsPerPush` marks), retries not counted.
+    public var pushRequests = 0
     /// Whether the pull started again from the beginning (after a 410, or `--full`).
     public var fullResync = false
     /// A plain feed answered 304 Not Modified.
@@ -42,7 +44,9 @@ public final class SyncEngine {
     let transport: Transport
     let bearerToken: String?
     let logger: Logger
-    public var pageSize = 500
+    /// Pages as large as the protocol allows: fewer requests and transactions, and still only two pages in
+    /// memory at once (the one being written and the one fetched ahead).
+    public var pageSize = Endpoint.maxLimit
     public var pushBatchSize = Endpoint.maxMutationsPerPush
     public var progress: ((SyncProgress) -> Void)?
     public var now: () -> Timestamp = { .now }
@@ -94,6 +98,7 @@ public final class SyncEngine {
                                (Endpoint.idempotencyKeyHeader, UUID().uuidString.lowercased())]
                 headers += authorization
                 let response = try send(HTTPRequest(method: "POST", url: url, headers: headers, body: body))
+                report.pushRequests += 1
                 try check(response, during: "push")
                 do {
                     outcome = try WireCoding.decoder().decode(PushResponse.self, from: response.body)
@@ -137,33 +142,74 @@ public final class SyncEngine {
         }
         var token = settings.changeToken
         var resyncing = settings.resyncInProgress
+        var fetched = try fetchPage(base: base, token: token)
+        let fetcher = PageFetcher()
+        defer { fetcher.stop() }
         while true {
-            var components = URLComponents(url: Self.endpoint(base, Endpoint.changes), resolvingAgainstBaseURL: true)!
-            var query = [URLQueryItem(name: Endpoint.limitParameter, value: String(pageSize))]
-            if let token { query.append(URLQueryItem(name: Endpoint.tokenParameter, value: token)) }
-            components.queryItems = query
-            let response = try send(HTTPRequest(url: components.url!, headers: [("Accept", "application/feed+json, application/json")] + authorization))
-            if response.status == 410 {
+            guard case .page(let body) = fetched else {
                 guard token != nil else { throw .malformed("server answered 410 to a pull from the beginning") }
                 logger.info("change token expired; resyncing from the beginning")
                 try startResync(&report)
                 token = nil
                 resyncing = true
+                fetched = try fetchPage(base: base, token: nil)
                 continue
             }
-            try check(response, during: "pull")
-            let (page, info) = try PageDecoding.briefingPage(from: response.body)
-            let tally = try wrap { () throws(StoreError) in try store.applyPage(page, now: now()) }
+            // The next page is requested on another thread as soon as this page's token is known, while
+            // this one is decoded and written: the server's work overlaps ours. Nothing of the next page
+            // touches the store before this page and its token have landed, so a failure still resumes
+            // from the last committed page, and a 410 for the next token is handled as if it came later.
+            let link = FeedParsing.pageLink(from: body)
+            var ahead = link.flatMap { link in
+                link.hasMore ? fetcher.start { () throws(SyncError) in try self.fetchPage(base: base, token: link.nextToken) } : nil
+            }
+            let tally: PullTally
+            let info: PageInfo
+            do {
+                let page: PulledPage
+                (page, info) = try PageDecoding.briefingPage(from: body)
+                if link?.nextToken != info.nextToken || link?.hasMore != info.hasMore {
+                    // The quick look disagreed with the full decoding (or found nothing): follow the latter.
+                    _ = ahead?.result()
+                    ahead = info.hasMore ? fetcher.start { () throws(SyncError) in
+                        try self.fetchPage(base: base, token: info.nextToken)
+                    } : nil
+                }
+                tally = try wrap { () throws(StoreError) in try store.applyPage(page, now: now()) }
+            } catch {
+                _ = ahead?.result()
+                throw error
+            }
             add(tally, to: &report)
             report.pages += 1
             token = info.nextToken
             progress?(SyncProgress(phase: .pull, report: report))
-            if !info.hasMore { break }
+            guard let ahead else { break }
+            fetched = try ahead.result().get()
         }
         if resyncing {
             let tally = try wrap { () throws(StoreError) in try store.finishFullResync(now: now()) }
             add(tally, to: &report)
         }
+    }
+
+    /// What one pull request brought: a page's body, or 410 Gone for the token it was made with.
+    enum FetchedPage {
+        case page(Data)
+        case gone
+    }
+
+    /// Requests the page after `token`; touches nothing but the transport, so it may run on another thread
+    /// than the one writing the store.
+    func fetchPage(base: URL, token: String?) throws(SyncError) -> FetchedPage {
+        var components = URLComponents(url: Self.endpoint(base, Endpoint.changes), resolvingAgainstBaseURL: true)!
+        var query = [URLQueryItem(name: Endpoint.limitParameter, value: String(pageSize))]
+        if let token { query.append(URLQueryItem(name: Endpoint.tokenParameter, value: token)) }
+        components.queryItems = query
+        let response = try send(HTTPRequest(url: components.url!, headers: [("Accept", "application/feed+json, application/json")] + authorization))
+        if response.status == 410 { return .gone }
+        try check(response, during: "pull")
+        return .page(response.body)
     }
 
     func startResync(_ report: inout SyncReport) throws(SyncError) {
@@ -261,5 +307,74 @@ extension PushVerdict.Status {
         case .conflict: self = .conflict
         case .gone: self = .gone
         }
+    }
+}
+
+/// The one thread a pull loop fetches ahead on. One long-lived thread rather than one per page: glibc
+/// gives each new thread's allocations an arena of its own, and a thread per page left peak RSS growing
+/// with the number of pages instead of staying at about two pages' worth.
+final class PageFetcher: @unchecked Sendable {
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queued: [() -> Void] = []
+    private var stopping = false
+
+    init() {
+        let thread = Thread { [self] in run() }
+        thread.start()
+    }
+
+    /// Runs `work` on the fetcher's thread and returns at once; collect what it produced with the result.
+    func start<Value>(_ work: @escaping () throws(SyncError) -> Value) -> Prefetch<Value> {
+        let prefetch = Prefetch<Value>()
+        condition.lock()
+        queued.append { prefetch.finish(Result { () throws(SyncError) -> Value in try work() }) }
+        condition.signal()
+        condition.unlock()
+        return prefetch
+    }
+
+    /// Lets the thread end once the work already queued is done.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queued.isEmpty && !stopping { condition.wait() }
+            if queued.isEmpty {
+                condition.unlock()
+                return
+            }
+            let work = queued.removeFirst()
+            condition.unlock()
+            work()
+        }
+    }
+}
+
+/// Work running on a `PageFetcher`, whose result is collected later by one consumer.
+final class Prefetch<Value>: @unchecked Sendable {
+    // Written once by the fetcher thread before `done` is signalled; read only after waiting on `done`.
+    private var outcome: Result<Value, SyncError>?
+    private let done = DispatchSemaphore(value: 0)
+    private var collected = false
+
+    fileprivate func finish(_ outcome: Result<Value, SyncError>) {
+        self.outcome = outcome
+        done.signal()
+    }
+
+    /// Waits for the work to finish (once) and returns what it produced or threw.
+    func result() -> Result<Value, SyncError> {
+        if !collected {
+            done.wait()
+            collected = true
+        }
+        return outcome!
     }
 }

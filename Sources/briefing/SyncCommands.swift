@@ -141,6 +141,7 @@ struct Sync: ParsableCommand {
                     ("conflicts", .int(report.conflicts)), ("pages", .int(report.pages)),
                     ("full_resync", .bool(report.fullResync)), ("states", .int(report.states)),
                     ("archived", .int(report.archived)), ("not_modified", .bool(report.notModified)),
+                    ("push_requests", .int(report.pushRequests)),
                 ]))
             } else {
                 var line = "pushed \(report.pushed), pulled \(report.pulled) (\(report.pages) page\(report.pages == 1 ? "" : "s")), "
