@@ -137,6 +137,8 @@ public final class SyncEngine {
         }
         var token = settings.changeToken
         var resyncing = settings.resyncInProgress
+        // Every token this pull has stood on: a server that hands one back with has_more would loop us forever.
+        var visited: Set<String> = token.map { [$0] } ?? []
         while true {
             var components = URLComponents(url: Self.endpoint(base, Endpoint.changes), resolvingAgainstBaseURL: true)!
             var query = [URLQueryItem(name: Endpoint.limitParameter, value: String(pageSize))]
@@ -149,10 +151,14 @@ public final class SyncEngine {
                 try startResync(&report)
                 token = nil
                 resyncing = true
+                visited = []
                 continue
             }
             try check(response, during: "pull")
             let (page, info) = try PageDecoding.briefingPage(from: response.body)
+            if info.hasMore && !visited.insert(info.nextToken).inserted {
+                throw .malformed("malformed page: has_more with a change token this sync already pulled from (a loop)")
+            }
             let tally = try wrap { () throws(StoreError) in try store.applyPage(page, now: now()) }
             add(tally, to: &report)
             report.pages += 1

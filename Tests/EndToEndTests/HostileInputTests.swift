@@ -134,6 +134,8 @@ struct HostileInputTests {
         ("revision 1e300", { splice(Array("1e300".utf8), into: page(items: [item("sci", 12345)]), at: "12345") }),
         ("revision 1.5", { splice(Array("1.5".utf8), into: page(items: [item("frac", 12345)]), at: "12345") }),
         ("a 1 MB token", { page(briefing: ["next_token": String(repeating: "t", count: 1 << 20)]) }),
+        ("has_more forever with the token just sent", { page(briefing: ["has_more": true, "next_token": "t1"]) }),
+        ("has_more forever on an empty page", { page(items: [], briefing: ["has_more": true, "next_token": "t1"]) }),
         ("an empty token", { page(briefing: ["next_token": ""]) }),
         ("a 1 MB device in a state", { page(briefing: ["states": [["id": "calm-1", "field": "read", "value": true,
                                                                    "changed_at": "2026-11-29T09:00:00.000Z",
