@@ -43,6 +43,8 @@ struct ConcurrencyTests {
             }
         }
         DispatchQueue.global().async(group: marking) {
+            // Let the slow sync take the sync lock first: this stream's own syncs are the ones to get 75.
+            Thread.sleep(forTimeInterval: 0.5)
             let commands = [["list", "--json"], ["status", "--json"], ["search", "article"], ["sync"], ["show", ids[7], "--no-mark"]]
             var index = 0
             while index < 10 || sync.process.isRunning {
