@@ -40,7 +40,7 @@ public final class BriefingStore: @unchecked Sendable {
         }
 
         var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
+        configuration.busyMode = .callback(Self.pollingBusyWait(timeout: busyTimeout))
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             // WAL lets a reader list articles while a sync writes a page.
@@ -62,6 +62,22 @@ public final class BriefingStore: @unchecked Sendable {
             throw error
         } catch {
             throw StoreError(error, path: path)
+        }
+    }
+
+    /// Waits for another process's write lock by retrying every 2 ms, up to `timeout`.
+    ///
+    /// SQLite's own busy timeout backs off to 100 ms between tries, so a sync waiting behind a stream of
+    /// `mark` processes (each holding the lock for a while, with a few milliseconds between them) could
+    /// miss every gap and give up with "database is locked" although no single transaction came near the
+    /// timeout. Polling often catches the gaps; the wait stays bounded.
+    static func pollingBusyWait(timeout: TimeInterval) -> Database.BusyCallback {
+        let interval: TimeInterval = 0.002
+        let tries = max(1, Int(timeout / interval))
+        return { numberOfTries in
+            guard numberOfTries < tries else { return false }
+            usleep(UInt32(interval * 1_000_000))
+            return true
         }
     }
 

@@ -142,6 +142,8 @@ public final class SyncEngine {
         }
         var token = settings.changeToken
         var resyncing = settings.resyncInProgress
+        // Every token this pull has stood on: a server that hands one back with has_more would loop us forever.
+        var visited: Set<String> = token.map { [$0] } ?? []
         var fetched = try fetchPage(base: base, token: token)
         let fetcher = PageFetcher()
         defer { fetcher.stop() }
@@ -152,6 +154,7 @@ public final class SyncEngine {
                 try startResync(&report)
                 token = nil
                 resyncing = true
+                visited = []
                 fetched = try fetchPage(base: base, token: nil)
                 continue
             }
@@ -168,6 +171,9 @@ public final class SyncEngine {
             do {
                 let page: PulledPage
                 (page, info) = try PageDecoding.briefingPage(from: body)
+                if info.hasMore && !visited.insert(info.nextToken).inserted {
+                    throw SyncError.malformed("malformed page: has_more with a change token this sync already pulled from (a loop)")
+                }
                 if link?.nextToken != info.nextToken || link?.hasMore != info.hasMore {
                     // The quick look disagreed with the full decoding (or found nothing): follow the latter.
                     _ = ahead?.result()
