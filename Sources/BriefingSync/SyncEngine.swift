@@ -168,11 +168,11 @@ public final class SyncEngine {
             }
             let tally: PullTally
             let info: PageInfo
-            do {
+            do throws(SyncError) {
                 let page: PulledPage
                 (page, info) = try PageDecoding.briefingPage(from: body)
                 if info.hasMore && !visited.insert(info.nextToken).inserted {
-                    throw SyncError.malformed("malformed page: has_more with a change token this sync already pulled from (a loop)")
+                    throw .malformed("malformed page: has_more with a change token this sync already pulled from (a loop)")
                 }
                 if link?.nextToken != info.nextToken || link?.hasMore != info.hasMore {
                     // The quick look disagreed with the full decoding (or found nothing): follow the latter.
