@@ -106,8 +106,9 @@ public struct FeedItem: Codable, Sendable, Hashable {
     }
 
     /// Reads what real feeds write, not only what the spec shows: JSON Feed 1.0 lets `id` be a number (a
-    /// reader "must coerce it to a string"), and `authors`, `author` or `tags` of an unexpected shape are
-    /// dropped rather than failing the whole feed. `_briefing` stays strict: it is our own protocol.
+    /// reader "must coerce it to a string"), and `authors` or `author` of an unexpected shape are dropped
+    /// rather than failing the whole feed (1.0 feeds write authors many ways). Every other member must
+    /// have its documented type — a wrong type is a malformed document — and `_briefing` stays strict.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try Self.decodeID(container)
@@ -123,7 +124,7 @@ public struct FeedItem: Codable, Sendable, Hashable {
         dateModified = try container.decodeIfPresent(String.self, forKey: .dateModified)
         authors = (try? container.decodeIfPresent([Author].self, forKey: .authors)) ?? nil
         author = (try? container.decodeIfPresent(Author.self, forKey: .author)) ?? nil
-        tags = (try? container.decodeIfPresent([String].self, forKey: .tags)) ?? nil
+        tags = try container.decodeIfPresent([String].self, forKey: .tags)
         language = try container.decodeIfPresent(String.self, forKey: .language)
         briefing = try container.decodeIfPresent(ItemInfo.self, forKey: .briefing)
     }

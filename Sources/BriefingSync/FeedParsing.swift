@@ -46,6 +46,11 @@ private struct NotFast: Error {}
 private struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
+    /// Objects and arrays open around the current position. The reader recurses per level, so a hostile
+    /// page of 100,000 nested brackets would overflow the stack; past this depth it hands the document to
+    /// `JSONDecoder`, which refuses it.
+    var depth = 0
+    static let maxDepth = 64
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -238,6 +243,8 @@ private struct JSONReader {
     /// Calls `member` for each key, positioned at its value; `member` must consume the value.
     mutating func object(_ member: (String, inout JSONReader) throws(NotFast) -> Void) throws(NotFast) {
         try expect(UInt8(ascii: "{"))
+        try enter()
+        defer { depth -= 1 }
         if try peek() == UInt8(ascii: "}") {
             index += 1
             return
@@ -257,6 +264,8 @@ private struct JSONReader {
 
     mutating func array<T>(_ element: (inout JSONReader) throws(NotFast) -> T) throws(NotFast) -> [T] {
         try expect(UInt8(ascii: "["))
+        try enter()
+        defer { depth -= 1 }
         var result: [T] = []
         if try peek() == UInt8(ascii: "]") {
             index += 1
@@ -270,6 +279,11 @@ private struct JSONReader {
             default: throw NotFast()
             }
         }
+    }
+
+    mutating func enter() throws(NotFast) {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw NotFast() }
     }
 
     /// `null` as nil (as `decodeIfPresent` reads it), else the value.

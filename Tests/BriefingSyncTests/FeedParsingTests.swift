@@ -150,3 +150,21 @@ struct SplitMix {
         return Int((z ^ (z >> 31)) % UInt64(max(bound, 1)))
     }
 }
+
+/// Found by the hostile-input corpus after the fast reader landed: it recursed once per bracket.
+struct FeedParsingDepthTests {
+    @Test(arguments: ["[", "{\"a\":"])
+    func aDeeplyNestedDocumentIsHandedBackNotRecursedInto(_ opener: String) {
+        let deep = "{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"x\",\"items\":[],\"junk\":"
+            + String(repeating: opener, count: 100_000)
+        let data = Data(deep.utf8)
+        #expect(FeedParsing.document(from: data) == nil)
+        #expect(FeedParsing.pageLink(from: data) == nil)
+        #expect(throws: SyncError.self) { try PageDecoding.briefingPage(from: data) }
+    }
+
+    @Test func aTagsMemberOfTheWrongTypeIsMalformed() {
+        let page = #"{"version":"https://jsonfeed.org/version/1.1","title":"x","items":[{"id":"a","content_text":"b","tags":"news","_briefing":{"revision":1}}],"_briefing":{"next_token":"t","has_more":false,"server_time":"2026-11-29T00:00:00.000Z","deleted":[],"states":[]}}"#
+        #expect(throws: SyncError.self) { try PageDecoding.briefingPage(from: Data(page.utf8)) }
+    }
+}
