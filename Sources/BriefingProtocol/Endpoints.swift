@@ -12,6 +12,8 @@ public enum Endpoint {
     public static let limitParameter = "limit"
 
     public static let idempotencyKeyHeader = "Idempotency-Key"
+    /// What a client accepts on a pull or a plain-feed fetch.
+    public static let acceptFeed = ("Accept", "application/feed+json, application/json")
     /// On every protocol response: the server's clock as RFC 3339 with milliseconds.
     public static let serverTimeHeader = "Briefing-Server-Time"
 

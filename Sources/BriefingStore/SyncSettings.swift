@@ -120,7 +120,8 @@ extension BriefingStore {
                 next.resyncInProgress = previous.resyncInProgress
                 next.feedETag = previous.feedETag
                 next.feedLastModified = previous.feedLastModified
-            } else if articles > 0, previous?.serverURL != nil || previous == nil {
+            } else if articles > 0, previous?.serverURL != nil {
+                // Articles from another server (an import-only store has none to switch away from).
                 guard force else { return .refusedPopulated(articles: articles, server: previous?.serverURL) }
                 try db.execute(sql: "DELETE FROM article")
                 try db.execute(sql: "DELETE FROM conflict_log")

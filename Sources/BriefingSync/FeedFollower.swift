@@ -63,7 +63,7 @@ struct FeedFollower {
         try saveValidators(etag: first.header("etag"), lastModified: first.header("last-modified"))
     }
 
-    private var accept: [(String, String)] { [("Accept", "application/feed+json, application/json")] }
+    private var accept: [(String, String)] { [Endpoint.acceptFeed] }
 
     func saveValidators(etag: String?, lastModified: String?) throws(SyncError) {
         try engine.wrap { () throws(StoreError) in try engine.store.saveFeedValidators(etag: etag, lastModified: lastModified) }

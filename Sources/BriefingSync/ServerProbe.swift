@@ -9,7 +9,7 @@ import BriefingStore
 public enum ServerProbe {
     public static func kind(of url: URL, transport: Transport, bearerToken: String?) throws(SyncError) -> ServerKind {
         let authorization = bearerToken.map { [("Authorization", "Bearer \($0)")] } ?? []
-        let accept = [("Accept", "application/feed+json, application/json")]
+        let accept = [Endpoint.acceptFeed]
         var probe = URLComponents(url: SyncEngine.endpoint(url, Endpoint.changes), resolvingAgainstBaseURL: true)!
         probe.queryItems = [URLQueryItem(name: Endpoint.limitParameter, value: "1")]
         let answer = try send(HTTPRequest(url: probe.url!, headers: accept + authorization), transport)

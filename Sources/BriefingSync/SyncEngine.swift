@@ -212,7 +212,7 @@ public final class SyncEngine {
         var query = [URLQueryItem(name: Endpoint.limitParameter, value: String(pageSize))]
         if let token { query.append(URLQueryItem(name: Endpoint.tokenParameter, value: token)) }
         components.queryItems = query
-        let response = try send(HTTPRequest(url: components.url!, headers: [("Accept", "application/feed+json, application/json")] + authorization))
+        let response = try send(HTTPRequest(url: components.url!, headers: [Endpoint.acceptFeed] + authorization))
         if response.status == 410 { return .gone }
         try check(response, during: "pull")
         return .page(response.body)
