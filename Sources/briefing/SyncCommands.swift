@@ -1,15 +1,13 @@
 import ArgumentParser
 import Foundation
 import BriefingCurl
-import BriefingModel
+import BriefingKit
 import BriefingProtocol
-import BriefingStore
-import BriefingSync
 #if canImport(Glibc)
 import Glibc
 #endif
 
-struct Init: ParsableCommand {
+struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Point the store at a server: a Briefing protocol base URL or a plain JSON Feed URL.",
         discussion: """
@@ -52,8 +50,8 @@ struct Init: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             guard let url = URL(string: server), url.scheme != nil, url.host != nil else {
                 throw Failure.usage("--server must be an absolute http(s) URL")
             }
@@ -66,16 +64,15 @@ struct Init: ParsableCommand {
             let store = try options.open(create: true)
             let previous = try store.settings()
             var settings = SyncSettings(device: device ?? previous?.device ?? defaultDeviceName())
-            settings.serverURL = url.absoluteString
             settings.tokenFile = tokenFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             settings.caFile = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             settings.allowInsecureHTTP = allowInsecureHTTP
             settings.policy = try parsedPolicy()
-            let transport = makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2)
-            settings.serverKind = try ServerProbe.kind(of: url, transport: transport, bearerToken: token)
-            switch try store.configure(settings, force: force) {
-            case .configured:
-                break
+            let client = BriefingClient(store: store, transport: makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2),
+                                        bearerToken: token, clock: deviceClock)
+            switch try await client.connect(to: url, settings: settings, replacingContent: force) {
+            case .connected(let kind):
+                settings.serverKind = kind
             case .refusedPopulated(let articles, let server):
                 throw Failure.config("store holds \(articles) articles from \(server ?? "another source"); use --force to empty it and switch")
             }
@@ -90,7 +87,7 @@ struct Init: ParsableCommand {
     }
 }
 
-struct Sync: ParsableCommand {
+struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Push pending marks, then pull what changed since the last sync.",
         discussion: """
@@ -113,28 +110,28 @@ struct Sync: ParsableCommand {
         if let retryBudget, retryBudget < 0 { throw ValidationError("--retry-budget must be 0 or more") }
     }
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let (store, settings) = try options.openInitialised()
             guard settings.isConfigured else { throw StoreError.notInitialised(path: options.path) }
-            let lock = try SyncLock(storePath: options.path)
-            defer { lock.release() }
             let environment = ProcessInfo.processInfo.environment
             let timeout = timeout ?? environment["BRIEFING_TIMEOUT"].flatMap(Double.init) ?? 30
             let budget = retryBudget ?? environment["BRIEFING_RETRY_BUDGET"].flatMap(Double.init) ?? 60
-            let engine = SyncEngine(store: store,
-                                    transport: makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget),
-                                    bearerToken: try readToken(file: settings.tokenFile))
-            engine.now = deviceClock
-            if let pageSize { engine.pageSize = max(1, min(pageSize, Endpoint.maxLimit)) }
-            if stderrIsTerminal && !options.json {
-                engine.progress = { progress in
-                    let r = progress.report
-                    fputs("\r\(progress.phase.rawValue): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ", stderr)
-                }
+            let client = BriefingClient(store: store,
+                                        transport: makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget),
+                                        bearerToken: try readToken(file: settings.tokenFile), clock: deviceClock)
+            let showsProgress = stderrIsTerminal && !options.json
+            let progress = showsProgress ? Task { await ProgressLine.follow(client.events) } : nil
+            let report: SyncReport
+            do {
+                report = try await client.sync(full: full, pageSize: pageSize)
+                progress?.cancel()
+            } catch {
+                progress?.cancel()
+                if showsProgress { fputs("\n", stderr) }
+                throw error
             }
-            let report = try engine.run(full: full)
-            if engine.progress != nil { fputs("\n", stderr) }
+            if showsProgress { fputs("\n", stderr) }
             if options.json {
                 options.emit(.object([
                     ("pushed", .int(report.pushed)), ("pulled", .int(report.pulled)), ("deleted", .int(report.deleted)),
@@ -156,7 +153,7 @@ struct Sync: ParsableCommand {
 }
 
 /// libcurl with retries: the transport every networked command uses.
-func makeTransport(caFile: String?, timeout: Double, budget: Double) -> Transport {
+func makeTransport(caFile: String?, timeout: Double, budget: Double) -> any Transport {
     let curl = CurlTransport(configuration: .init(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile))
     return RetryingTransport(curl, policy: RetryPolicy(budget: budget))
 }
@@ -175,22 +172,17 @@ func readToken(file: String?) throws -> String? {
     return ProcessInfo.processInfo.environment["BRIEFING_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
 }
 
-/// One sync per store: an exclusive `flock` on `STORE.sync-lock`, released by the kernel even when the
-/// process is killed.
-final class SyncLock {
-    private let descriptor: Int32
-
-    init(storePath: String) throws {
-        descriptor = open(storePath + ".sync-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure(message: "cannot create the sync lock beside \(storePath)", code: 74) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw Failure(message: "another sync is running on this store", code: 75)
+/// The progress line `sync` keeps on a terminal's stderr, fed by the client's events.
+enum ProgressLine {
+    static func follow(_ events: AsyncStream<SyncEvent>) async {
+        for await event in events {
+            switch event {
+            case .pushSettled(_, let r), .pageCommitted(_, let r):
+                let phase = if case .pushSettled = event { "push" } else { "pull" }
+                fputs("\r\(phase): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ", stderr)
+            case .conflictJudged, .warning:
+                break
+            }
         }
-    }
-
-    func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
     }
 }
