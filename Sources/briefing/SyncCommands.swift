@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import BriefingCurl
+import BriefingURLSession
 import BriefingKit
 import BriefingProtocol
 #if canImport(Glibc)
@@ -69,7 +70,7 @@ struct Init: AsyncParsableCommand {
             settings.allowInsecureHTTP = allowInsecureHTTP
             settings.policy = try parsedPolicy()
             let client = BriefingClient(store: store, transport: makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2),
-                                        bearerToken: token, clock: deviceClock)
+                                        bearerToken: token, clock: { deviceClock() })
             switch try await client.connect(to: url, settings: settings, replacingContent: force) {
             case .connected(let kind):
                 settings.serverKind = kind
@@ -119,7 +120,7 @@ struct Sync: AsyncParsableCommand {
             let budget = retryBudget ?? environment["BRIEFING_RETRY_BUDGET"].flatMap(Double.init) ?? 60
             let client = BriefingClient(store: store,
                                         transport: makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget),
-                                        bearerToken: try readToken(file: settings.tokenFile), clock: deviceClock)
+                                        bearerToken: try readToken(file: settings.tokenFile), clock: { deviceClock() })
             let showsProgress = stderrIsTerminal && !options.json
             let progress = showsProgress ? Task { await ProgressLine.follow(client.events) } : nil
             let report: SyncReport
@@ -152,10 +153,13 @@ struct Sync: AsyncParsableCommand {
     }
 }
 
-/// libcurl with retries: the transport every networked command uses.
+/// The transport every networked command uses, with retries: libcurl, or URLSession when
+/// `BRIEFING_TRANSPORT=urlsession` (how the end-to-end tests run the CLI over both).
 func makeTransport(caFile: String?, timeout: Double, budget: Double) -> any Transport {
-    let curl = CurlTransport(configuration: .init(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile))
-    return RetryingTransport(curl, policy: RetryPolicy(budget: budget))
+    let configuration = TransportConfiguration(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile)
+    let base: any Transport = ProcessInfo.processInfo.environment["BRIEFING_TRANSPORT"] == "urlsession"
+        ? URLSessionTransport(configuration: configuration) : CurlTransport(configuration: configuration)
+    return RetryingTransport(base, policy: RetryPolicy(budget: budget))
 }
 
 /// The bearer token from a file (first line, trimmed) or $BRIEFING_TOKEN; nil when neither is set.
