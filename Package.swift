@@ -21,13 +21,14 @@ let package = Package(
     targets: [
         // Values and rules: articles, field states, conflict rules, the hybrid clock. Foundation only.
         .target(name: "BriefingModel"),
-        // The wire format both sides speak: JSON Feed 1.1 pages with `_briefing` extensions, mutations.
-        .target(name: "BriefingProtocol", dependencies: ["BriefingModel"]),
-        // HTML to readable text and terminal-safe text. Foundation only.
+        // HTML to readable text, terminal-safe text, the one JSON string escaper. Foundation only.
         .target(name: "BriefingText"),
+        // The wire format both sides speak — JSON Feed 1.1 pages with `_briefing` extensions, mutations —
+        // and its decoding into store pages: pure functions over bytes, throwing `MalformedData`.
+        .target(name: "BriefingProtocol", dependencies: ["BriefingModel", "BriefingText"]),
         // The client store on GRDB: migrations embedded from Schema/client, queries, the outbox.
         .target(name: "BriefingStore", dependencies: [
-            "BriefingModel",
+            "BriefingModel", "BriefingProtocol", "BriefingText",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The sync engine and the Transport it needs. No libcurl, no Glibc: an iOS app reuses it.
@@ -66,7 +67,8 @@ let package = Package(
         .target(name: "BriefingTestSupport", path: "Tests/BriefingTestSupport"),
         .testTarget(name: "BriefingModelTests", dependencies: ["BriefingModel", "BriefingProtocol"]),
         .testTarget(name: "BriefingTextTests", dependencies: ["BriefingText"]),
-        .testTarget(name: "BriefingStoreTests", dependencies: ["BriefingStore", "BriefingModel"]),
+        .testTarget(name: "BriefingProtocolTests", dependencies: ["BriefingProtocol", "BriefingModel"]),
+        .testTarget(name: "BriefingStoreTests", dependencies: ["BriefingStore", "BriefingModel", "BriefingProtocol"]),
         .testTarget(name: "BriefingSyncTests", dependencies: [
             "BriefingSync", "BriefingStore", "BriefingModel", "BriefingProtocol",
         ]),

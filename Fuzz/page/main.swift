@@ -1,17 +1,14 @@
 // libFuzzer target: the pull-page decoder. Built by Tools/fuzz from the real sources of BriefingModel,
-// BriefingProtocol and BriefingText, plus the GRDB-free files of BriefingStore (PulledPage.swift,
-// StoreError.swift) and of BriefingSync (PageDecoding.swift, SyncError.swift) — the same code the sync
-// engine runs on every pulled page, without the database. Not a SwiftPM target.
+// BriefingText and BriefingProtocol — the same code the sync engine runs on every pulled page. Not a
+// SwiftPM target.
 //
-// Checks, for any bytes: nothing crashes; a refused page is `SyncError.malformed` with a one-line,
+// Checks, for any bytes: nothing crashes; a refused page is `MalformedData` with a one-line,
 // terminal-safe message; an accepted page keeps every promise `PageDecoding` makes to the store (ids
 // non-empty and bounded, no item twice, revisions and state revs in 0...2^53, a non-empty bounded token,
 // and every item's embedded state for the right field).
 import Foundation
 import BriefingModel
 import BriefingProtocol
-import BriefingStore
-import BriefingSync
 import BriefingText
 
 func require(_ condition: Bool, _ message: @autoclosure () -> String) {
@@ -25,7 +22,7 @@ public func fuzzPage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     do {
         (page, _) = try PageDecoding.briefingPage(from: bytes)
     } catch {
-        guard case .malformed(let message) = error else { fatalError("unexpected error \(error)") }
+        let message = error.message
         require(!message.isEmpty && TerminalText.isSafe(message, singleLine: true),
                 "error message is not one terminal-safe line: \(message.debugDescription)")
         return 0

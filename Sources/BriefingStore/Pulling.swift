@@ -1,6 +1,21 @@
 import Foundation
 import GRDB
 import BriefingModel
+import BriefingProtocol
+
+/// What applying pulled changes did.
+public struct PullTally: Hashable, Sendable {
+    /// Articles inserted or updated to a newer revision.
+    public var pulled = 0
+    /// State changes adopted from the server.
+    public var states = 0
+    /// Articles removed because the server deleted them (or, after a full resync, no longer has them).
+    public var deleted = 0
+    /// Deleted on the server but kept as archived because they are starred here.
+    public var archived = 0
+    public var conflicts = 0
+    public init() {}
+}
 
 extension BriefingStore {
     /// Applies one pulled page and stores its next token in ONE transaction, so a sync killed at any

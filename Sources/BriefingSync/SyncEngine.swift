@@ -3,6 +3,7 @@ import Logging
 import BriefingModel
 import BriefingProtocol
 import BriefingStore
+import BriefingText
 
 /// What one sync did; `briefing sync --json` prints it.
 public struct SyncReport: Hashable, Sendable {
@@ -170,7 +171,7 @@ public final class SyncEngine {
             let info: PageInfo
             do throws(SyncError) {
                 let page: PulledPage
-                (page, info) = try PageDecoding.briefingPage(from: body)
+                (page, info) = try SyncError.decoding { () throws(MalformedData) in try PageDecoding.briefingPage(from: body) }
                 if info.hasMore && !visited.insert(info.nextToken).inserted {
                     throw .malformed("malformed page: has_more with a change token this sync already pulled from (a loop)")
                 }
@@ -264,14 +265,14 @@ public final class SyncEngine {
 
     static func serverMessage(_ response: HTTPResponse) -> String {
         guard let body = try? WireCoding.decoder().decode(ErrorBody.self, from: response.body) else { return "" }
-        return ": " + PageDecoding.clip(body.error)
+        return ": " + TerminalText.clip(body.error)
     }
 
     static func describe(_ error: TransportError, url: URL) -> String {
         let host = url.host.map { "\($0)\(url.port.map { ":\($0)" } ?? "")" } ?? "server"
         // Transport details name the cause and the request ("... self-signed certificate (GET https://…)"):
         // worth a longer line than server-supplied text gets.
-        func clip(_ detail: String) -> String { PageDecoding.clip(detail, to: 200) }
+        func clip(_ detail: String) -> String { TerminalText.clip(detail, to: 200) }
         switch error {
         case .unreachable(let detail): return "server \(host) unreachable: \(clip(detail))"
         case .timedOut(let detail): return "server \(host) timed out: \(clip(detail))"

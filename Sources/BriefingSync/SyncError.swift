@@ -1,3 +1,4 @@
+import BriefingProtocol
 import BriefingStore
 
 /// Why a sync (or init) stopped, with the sysexits code the CLI exits with.
@@ -40,6 +41,17 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
             message
         case .store(let error):
             error.description
+        }
+    }
+}
+
+extension SyncError {
+    /// Runs wire decoding; a document the decoder refuses is `.malformed`, with the decoder's message.
+    static func decoding<T>(_ body: () throws(MalformedData) -> T) throws(SyncError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .malformed(error.message)
         }
     }
 }

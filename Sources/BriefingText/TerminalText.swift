@@ -22,6 +22,13 @@ public enum TerminalText {
         isSafe(text, singleLine: singleLine, keepingHTMLWhitespace: false)
     }
 
+    /// A short, one-line, terminal-safe rendering of untrusted text for an error message: sanitized, and
+    /// cut to `limit` characters with `...` when longer.
+    public static func clip(_ text: String, to limit: Int = 60) -> String {
+        let safe = sanitize(text, singleLine: true)
+        return safe.count > limit ? String(safe.prefix(limit - 3)) + "..." : safe
+    }
+
     /// `keepingHTMLWhitespace` also keeps CR and FF: the HTML renderer cleans its input with this and
     /// turns them into newlines and spaces itself, so CRLF documents still take the fast path.
     static func sanitize(_ text: String, singleLine: Bool, keepingHTMLWhitespace: Bool) -> String {

@@ -48,7 +48,12 @@ struct Import: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw Failure(message: "cannot read \(file)", code: 66)
             }
-            let page = try PageDecoding.importPage(from: data)
+            let page: PulledPage
+            do {
+                page = try PageDecoding.importPage(from: data)
+            } catch {
+                throw Failure(message: error.message, code: 65)
+            }
             let store = try options.open(create: true)
             if try store.settings() == nil {
                 try store.saveSettings(SyncSettings(device: device ?? defaultDeviceName()))

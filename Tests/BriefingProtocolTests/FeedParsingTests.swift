@@ -2,7 +2,6 @@ import Foundation
 import Testing
 import BriefingModel
 import BriefingProtocol
-@testable import BriefingSync
 
 /// The fast feed reader is an accelerator only: wherever it answers, it must answer exactly what
 /// `JSONDecoder` answers, and wherever `JSONDecoder` refuses a document, it must not answer at all.
@@ -160,11 +159,11 @@ struct FeedParsingDepthTests {
         let data = Data(deep.utf8)
         #expect(FeedParsing.document(from: data) == nil)
         #expect(FeedParsing.pageLink(from: data) == nil)
-        #expect(throws: SyncError.self) { try PageDecoding.briefingPage(from: data) }
+        #expect(throws: MalformedData.self) { try PageDecoding.briefingPage(from: data) }
     }
 
     @Test func aTagsMemberOfTheWrongTypeIsMalformed() {
         let page = #"{"version":"https://jsonfeed.org/version/1.1","title":"x","items":[{"id":"a","content_text":"b","tags":"news","_briefing":{"revision":1}}],"_briefing":{"next_token":"t","has_more":false,"server_time":"2026-11-29T00:00:00.000Z","deleted":[],"states":[]}}"#
-        #expect(throws: SyncError.self) { try PageDecoding.briefingPage(from: Data(page.utf8)) }
+        #expect(throws: MalformedData.self) { try PageDecoding.briefingPage(from: Data(page.utf8)) }
     }
 }
