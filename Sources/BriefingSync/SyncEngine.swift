@@ -113,7 +113,7 @@ public final class SyncEngine {
             let rules = Dictionary(marks.map { ($0.mutationID, settings.policy.rule(for: $0.field)) }) { a, _ in a }
             let verdicts = outcome.results.compactMap { result -> PushVerdict? in
                 guard let rule = rules[result.mutationID] else { return nil }
-                return PushVerdict(mutationID: result.mutationID, status: .init(result.status),
+                return PushVerdict(mutationID: result.mutationID, status: result.status,
                                    server: result.state.map { ServerState(state: $0.fieldState, rev: $0.rev) },
                                    rule: result.rule ?? rule)
             }
@@ -302,17 +302,6 @@ public final class SyncEngine {
             return try body()
         } catch {
             throw .store(error)
-        }
-    }
-}
-
-extension PushVerdict.Status {
-    init(_ status: MutationStatus) {
-        switch status {
-        case .applied: self = .applied
-        case .duplicate: self = .duplicate
-        case .conflict: self = .conflict
-        case .gone: self = .gone
         }
     }
 }
