@@ -3,7 +3,7 @@
 // SwiftPM target.
 //
 // Checks, for any bytes: nothing crashes; a refused page is `MalformedData` with a one-line,
-// terminal-safe message; an accepted page keeps every promise `PageDecoding` makes to the store (ids
+// terminal-safe message; an accepted page keeps every promise `PageDecoder` makes to the store (ids
 // non-empty and bounded, no item twice, revisions and state revs in 0...2^53, a non-empty bounded token,
 // and every item's embedded state for the right field).
 import Foundation
@@ -20,7 +20,7 @@ public func fuzzPage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Data(bytes: data, count: size)
     let page: PulledPage
     do {
-        (page, _) = try PageDecoding.briefingPage(from: bytes)
+        (page, _) = try PageDecoder.briefingPage(from: bytes)
     } catch {
         let message = error.message
         require(!message.isEmpty && TerminalText.isSafe(message, singleLine: true),
@@ -28,9 +28,9 @@ public func fuzzPage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         return 0
     }
     func checkID(_ id: String) {
-        require(!id.isEmpty && id.utf8.count <= PageDecoding.maxIDLength, "accepted a bad id \(id.debugDescription)")
+        require(!id.isEmpty && id.utf8.count <= PageDecoder.maxIDLength, "accepted a bad id \(id.debugDescription)")
     }
-    let range = 0...PageDecoding.maxRevision
+    let range = 0...PageDecoder.maxRevision
     var ids = Set<String>()
     for pulled in page.articles {
         checkID(pulled.article.id)
@@ -45,6 +45,6 @@ public func fuzzPage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     for id in page.deleted { checkID(id) }
     let token = page.nextToken ?? ""
-    require(!token.isEmpty && token.utf8.count <= PageDecoding.maxTokenLength, "accepted token \(token.debugDescription)")
+    require(!token.isEmpty && token.utf8.count <= PageDecoder.maxTokenLength, "accepted token \(token.debugDescription)")
     return 0
 }

@@ -2,6 +2,7 @@ import Foundation
 
 /// A plain JSON Feed document as a feed URL or a local file serves it: sniffed for what it is before it is
 /// decoded, so a document that is not a JSON Feed is refused by name ("looks like an RSS feed (XML)").
+/// `PageDecoder.plainFeedPage` then turns the decoded document into a store page.
 public enum JSONFeedDocument {
     /// Decodes a JSON Feed 1.0 or 1.1 document; anything else is named for what it looked like.
     public static func decode(_ data: Data) throws(MalformedData) -> FeedDocument {
@@ -26,7 +27,7 @@ public enum JSONFeedDocument {
             throw MalformedData("not a JSON Feed: no https://jsonfeed.org/version/1 or /1.1 'version' member"
                 + (looksLikeRSS(object) ? " (it looks like RSS converted to JSON)" : ""))
         }
-        return try PageDecoding.feed(from: body)
+        return try PageDecoder.feed(from: body)
     }
 
     /// `https://jsonfeed.org/version/1` or `/1.1` (and `http://`, as some 1.0 feeds wrote it).

@@ -3,7 +3,7 @@ import BriefingModel
 import BriefingText
 
 // Store pages from documents without change tokens: a plain feed's pages, and local files to import.
-extension PageDecoding {
+extension PageDecoder {
     /// A plain feed page as a store page. Revisions come from `date_modified` (else `date_published`), so
     /// an item is updated only when the feed says it changed; relative links resolve against `base(of:)`.
     public static func plainFeedPage(from feed: FeedDocument, baseURL: URL) throws(MalformedData) -> PulledPage {

@@ -1,6 +1,6 @@
 import BriefingModel
 
-// The values a pull hands the store: what `PageDecoding` makes of a page, and what the store applies in one
+// The values a pull hands the store: what `PageDecoder` makes of a page, and what the store applies in one
 // transaction.
 
 /// A field's state as the server holds it, with the server's revision of that field.

@@ -37,7 +37,7 @@ struct FeedFollower {
             try check(response, url)
             let (feed, page) = try SyncError.decoding { () throws(MalformedData) in
                 let feed = try JSONFeedDocument.decode(response.body)
-                return (feed, try PageDecoding.plainFeedPage(from: feed, baseURL: url))
+                return (feed, try PageDecoder.plainFeedPage(from: feed, baseURL: url))
             }
             let tally = try engine.wrap { () throws(StoreError) in try engine.store.applyPage(page, now: engine.now()) }
             engine.add(tally, to: &report)

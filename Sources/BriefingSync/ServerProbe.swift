@@ -17,7 +17,7 @@ public enum ServerProbe {
         if answer.status == 401 || answer.status == 403 {
             throw .unauthorized("server refused the credentials (\(answer.status)); check --token-file or BRIEFING_TOKEN")
         }
-        if answer.status == 200, (try? PageDecoding.briefingPage(from: answer.body)) != nil {
+        if answer.status == 200, (try? PageDecoder.briefingPage(from: answer.body)) != nil {
             return .briefing
         }
         let feed = try send(HTTPRequest(url: url, headers: accept + authorization), transport)

@@ -163,7 +163,7 @@ public final class SyncEngine {
             // this one is decoded and written: the server's work overlaps ours. Nothing of the next page
             // touches the store before this page and its token have landed, so a failure still resumes
             // from the last committed page, and a 410 for the next token is handled as if it came later.
-            let link = FeedParsing.pageLink(from: body)
+            let link = FastPageReader.pageLink(from: body)
             var ahead = link.flatMap { link in
                 link.hasMore ? fetcher.start { () throws(SyncError) in try self.fetchPage(base: base, token: link.nextToken) } : nil
             }
@@ -171,7 +171,7 @@ public final class SyncEngine {
             let info: PageInfo
             do throws(SyncError) {
                 let page: PulledPage
-                (page, info) = try SyncError.decoding { () throws(MalformedData) in try PageDecoding.briefingPage(from: body) }
+                (page, info) = try SyncError.decoding { () throws(MalformedData) in try PageDecoder.briefingPage(from: body) }
                 if info.hasMore && !visited.insert(info.nextToken).inserted {
                     throw .malformed("malformed page: has_more with a change token this sync already pulled from (a loop)")
                 }

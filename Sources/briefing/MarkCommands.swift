@@ -50,7 +50,7 @@ struct Import: ParsableCommand {
             }
             let page: PulledPage
             do {
-                page = try PageDecoding.importPage(from: data)
+                page = try PageDecoder.importPage(from: data)
             } catch {
                 throw Failure(message: error.message, code: 65)
             }

@@ -5,12 +5,12 @@ import BriefingProtocol
 
 /// Real-world JSON Feed documents as a plain-feed store reads them: leniency where the spec or common
 /// practice allows it, a clear one-line refusal where the document is not a usable JSON Feed.
-struct PlainFeedParsingTests {
+struct JSONFeedDocumentTests {
     let origin = URL(string: "https://news.example/feeds/main.json")!
 
     func page(_ json: String, from url: URL? = nil) throws -> PulledPage {
         let feed = try JSONFeedDocument.decode(Data(json.utf8))
-        return try PageDecoding.plainFeedPage(from: feed, baseURL: url ?? origin)
+        return try PageDecoder.plainFeedPage(from: feed, baseURL: url ?? origin)
     }
 
     func article(_ json: String) throws -> Article {
