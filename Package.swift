@@ -5,7 +5,8 @@ import PackageDescription
 
 let package = Package(
     name: "Briefing",
-    platforms: [.macOS(.v13)],
+    // Linux needs no entry; the core (Model through Sync) also builds for the apps that embed it.
+    platforms: [.macOS(.v13), .iOS(.v16)],
     products: [
         .executable(name: "briefing", targets: ["briefing"]),
         .executable(name: "briefing-mock-server", targets: ["briefing-mock-server"]),
