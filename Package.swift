@@ -3,6 +3,10 @@
 // transports and front ends (CLI, mock server) on top. A module imports only modules listed before it.
 import PackageDescription
 
+// Targets already converted to Swift 6 language mode (complete strict concurrency checking); the
+// package-wide default below stays Swift 5 until every target is converted.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "Briefing",
     // Linux needs no entry; the core (Model through Sync) also builds for the apps that embed it.
@@ -21,12 +25,12 @@ let package = Package(
     ],
     targets: [
         // Values and rules: articles, field states, conflict rules, the hybrid clock. Foundation only.
-        .target(name: "BriefingModel"),
+        .target(name: "BriefingModel", swiftSettings: swift6),
         // HTML to readable text, terminal-safe text, the one JSON string escaper. Foundation only.
-        .target(name: "BriefingText"),
+        .target(name: "BriefingText", swiftSettings: swift6),
         // The wire format both sides speak — JSON Feed 1.1 pages with `_briefing` extensions, mutations —
         // and its decoding into store pages: pure functions over bytes, throwing `MalformedData`.
-        .target(name: "BriefingProtocol", dependencies: ["BriefingModel", "BriefingText"]),
+        .target(name: "BriefingProtocol", dependencies: ["BriefingModel", "BriefingText"], swiftSettings: swift6),
         // The client store on GRDB: migrations embedded from Schema/client, queries, the outbox.
         .target(name: "BriefingStore", dependencies: [
             "BriefingModel", "BriefingProtocol", "BriefingText",
@@ -57,18 +61,18 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CompressNIO", package: "compress-nio"),
-        ]),
+        ], swiftSettings: swift6),
         .executableTarget(name: "briefing-mock-server", dependencies: [
             "BriefingMockServer", "BriefingModel", "BriefingProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
-        ]),
+        ], swiftSettings: swift6),
 
         // Launches the real binaries for tests; shared by the server and end-to-end tests.
         .target(name: "BriefingTestSupport", path: "Tests/BriefingTestSupport"),
-        .testTarget(name: "BriefingModelTests", dependencies: ["BriefingModel", "BriefingProtocol"]),
-        .testTarget(name: "BriefingTextTests", dependencies: ["BriefingText"]),
-        .testTarget(name: "BriefingProtocolTests", dependencies: ["BriefingProtocol", "BriefingModel"]),
+        .testTarget(name: "BriefingModelTests", dependencies: ["BriefingModel", "BriefingProtocol"], swiftSettings: swift6),
+        .testTarget(name: "BriefingTextTests", dependencies: ["BriefingText"], swiftSettings: swift6),
+        .testTarget(name: "BriefingProtocolTests", dependencies: ["BriefingProtocol", "BriefingModel"], swiftSettings: swift6),
         .testTarget(name: "BriefingStoreTests", dependencies: ["BriefingStore", "BriefingModel", "BriefingProtocol"]),
         .testTarget(name: "BriefingSyncTests", dependencies: [
             "BriefingSync", "BriefingStore", "BriefingModel", "BriefingProtocol",
@@ -82,7 +86,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "CompressNIO", package: "compress-nio"),
-        ]),
+        ], swiftSettings: swift6),
         // End-to-end: the real `briefing` binary against the real `briefing-mock-server` process.
         .testTarget(name: "EndToEndTests", dependencies: ["BriefingModel", "BriefingProtocol", "BriefingTestSupport"]),
         // Property test: three client stores and a fourth device against one real mock-server process,
