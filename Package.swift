@@ -68,6 +68,15 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: swift6),
 
+        // libFuzzer targets over the real modules (Tools/fuzz builds them with -sanitize=fuzzer,address
+        // -DFUZZING into .build-fuzz); an ordinary build replays the corpus files given as arguments.
+        .target(name: "FuzzDriver", path: "Fuzz/Driver",
+                swiftSettings: swift6 + [.enableExperimentalFeature("Extern")]),
+        .executableTarget(name: "fuzz-html", dependencies: ["BriefingText", "FuzzDriver"], path: "Fuzz/html",
+                          exclude: ["corpus", "html.dict"], swiftSettings: swift6),
+        .executableTarget(name: "fuzz-page", dependencies: ["BriefingModel", "BriefingProtocol", "BriefingText", "FuzzDriver"],
+                          path: "Fuzz/page", exclude: ["corpus", "page.dict"], swiftSettings: swift6),
+
         // Launches the real binaries for tests; shared by the server and end-to-end tests.
         .target(name: "BriefingTestSupport", path: "Tests/BriefingTestSupport"),
         .testTarget(name: "BriefingModelTests", dependencies: ["BriefingModel", "BriefingProtocol"], swiftSettings: swift6),

@@ -1,6 +1,6 @@
-// libFuzzer target: the pull-page decoder. Built by Tools/fuzz from the real sources of BriefingModel,
-// BriefingText and BriefingProtocol — the same code the sync engine runs on every pulled page. Not a
-// SwiftPM target.
+// libFuzzer target `fuzz-page`: the pull-page decoder, over the SwiftPM-built BriefingProtocol — the same
+// code the sync engine runs on every pulled page. `Tools/fuzz page` fuzzes it; an ordinary build replays
+// the files given as arguments (see FuzzDriver).
 //
 // Checks, for any bytes: nothing crashes; a refused page is `MalformedData` with a one-line,
 // terminal-safe message; an accepted page keeps every promise `PageDecoder` makes to the store (ids
@@ -10,14 +10,15 @@ import Foundation
 import BriefingModel
 import BriefingProtocol
 import BriefingText
+import FuzzDriver
 
 func require(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fatalError(message()) }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzPage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Data(bytes: data, count: size)
+public func fuzzPage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = data.map { Data(bytes: $0, count: size) } ?? Data()
     let page: PulledPage
     do {
         (page, _) = try PageDecoder.briefingPage(from: bytes)
@@ -48,3 +49,5 @@ public func fuzzPage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     require(!token.isEmpty && token.utf8.count <= PageDecoder.maxTokenLength, "accepted token \(token.debugDescription)")
     return 0
 }
+
+runFuzzTarget(fuzzPage)
