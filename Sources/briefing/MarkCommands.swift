@@ -51,7 +51,7 @@ struct Import: ParsableCommand {
             let page: PulledPage
             do {
                 page = try PageDecoder.importPage(from: data)
-            } catch {
+            } catch let error as MalformedData {
                 throw Failure(message: error.message, code: 65)
             }
             let store = try options.open(create: true)
