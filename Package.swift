@@ -3,8 +3,13 @@
 // transports and front ends (CLI, mock server) on top. A module imports only modules listed before it.
 import PackageDescription
 
+// Targets already converted to Swift 6 language mode (complete strict concurrency checking); the
+// package-wide default below stays Swift 5 until every target is converted.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "Briefing",
+    // Linux needs no entry; the core (Model through Sync) also builds for the apps that embed it.
     platforms: [.macOS(.v13), .iOS(.v16)],
     products: [
         .executable(name: "briefing", targets: ["briefing"]),
@@ -25,14 +30,15 @@ let package = Package(
     ],
     targets: [
         // Values and rules: articles, field states, conflict rules, the hybrid clock. Foundation only.
-        .target(name: "BriefingModel"),
-        // The wire format both sides speak: JSON Feed 1.1 pages with `_briefing` extensions, mutations.
-        .target(name: "BriefingProtocol", dependencies: ["BriefingModel"]),
-        // HTML to readable text and terminal-safe text. Foundation only.
-        .target(name: "BriefingText"),
+        .target(name: "BriefingModel", swiftSettings: swift6),
+        // HTML to readable text, terminal-safe text, the one JSON string escaper. Foundation only.
+        .target(name: "BriefingText", swiftSettings: swift6),
+        // The wire format both sides speak — JSON Feed 1.1 pages with `_briefing` extensions, mutations —
+        // and its decoding into store pages: pure functions over bytes, throwing `MalformedData`.
+        .target(name: "BriefingProtocol", dependencies: ["BriefingModel", "BriefingText"], swiftSettings: swift6),
         // The client store on GRDB: migrations embedded from Schema/client, queries, the outbox.
         .target(name: "BriefingStore", dependencies: [
-            "BriefingModel",
+            "BriefingModel", "BriefingProtocol", "BriefingText",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The sync engine and the Transport it needs. No libcurl, no Glibc: an iOS app reuses it.
@@ -64,12 +70,21 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CompressNIO", package: "compress-nio"),
-        ]),
+        ], swiftSettings: swift6),
         .executableTarget(name: "briefing-mock-server", dependencies: [
             "BriefingMockServer", "BriefingModel", "BriefingProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
-        ]),
+        ], swiftSettings: swift6),
+
+        // libFuzzer targets over the real modules (Tools/fuzz builds them with -sanitize=fuzzer,address
+        // -DFUZZING into .build-fuzz); an ordinary build replays the corpus files given as arguments.
+        .target(name: "FuzzDriver", path: "Fuzz/Driver",
+                swiftSettings: swift6 + [.enableExperimentalFeature("Extern")]),
+        .executableTarget(name: "fuzz-html", dependencies: ["BriefingText", "FuzzDriver"], path: "Fuzz/html",
+                          exclude: ["corpus", "html.dict"], swiftSettings: swift6),
+        .executableTarget(name: "fuzz-page", dependencies: ["BriefingModel", "BriefingProtocol", "BriefingText", "FuzzDriver"],
+                          path: "Fuzz/page", exclude: ["corpus", "page.dict"], swiftSettings: swift6),
 
         // An app's use of the public API, start to finish; Tools/test runs it against the mock server.
         .executableTarget(name: "briefing-example", dependencies: ["BriefingKit", "BriefingURLSession"],
@@ -79,9 +94,10 @@ let package = Package(
         .target(name: "BriefingTestSupport", path: "Tests/BriefingTestSupport"),
         // The facade as an app uses it, against the real mock server: cancellation, resumption, one sync per store.
         .testTarget(name: "BriefingKitTests", dependencies: ["BriefingKit", "BriefingCurl", "BriefingTestSupport"]),
-        .testTarget(name: "BriefingModelTests", dependencies: ["BriefingModel", "BriefingProtocol"]),
-        .testTarget(name: "BriefingTextTests", dependencies: ["BriefingText"]),
-        .testTarget(name: "BriefingStoreTests", dependencies: ["BriefingStore", "BriefingModel"]),
+        .testTarget(name: "BriefingModelTests", dependencies: ["BriefingModel", "BriefingProtocol"], swiftSettings: swift6),
+        .testTarget(name: "BriefingTextTests", dependencies: ["BriefingText"], swiftSettings: swift6),
+        .testTarget(name: "BriefingProtocolTests", dependencies: ["BriefingProtocol", "BriefingModel"], swiftSettings: swift6),
+        .testTarget(name: "BriefingStoreTests", dependencies: ["BriefingStore", "BriefingModel", "BriefingProtocol"]),
         .testTarget(name: "BriefingSyncTests", dependencies: [
             "BriefingSync", "BriefingStore", "BriefingModel", "BriefingProtocol",
         ]),
@@ -95,7 +111,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "CompressNIO", package: "compress-nio"),
-        ]),
+        ], swiftSettings: swift6),
         // End-to-end: the real `briefing` binary against the real `briefing-mock-server` process.
         .testTarget(name: "EndToEndTests", dependencies: ["BriefingModel", "BriefingProtocol", "BriefingTestSupport"]),
         // Property test: three client stores and a fourth device against one real mock-server process,

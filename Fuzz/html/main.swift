@@ -1,11 +1,12 @@
-// libFuzzer target: HTML to text and terminal-safe text. Built by Tools/fuzz together with the sources of
-// Sources/BriefingText (module BriefingText); not a SwiftPM target.
+// libFuzzer target `fuzz-html`: HTML to text and terminal-safe text, over the SwiftPM-built BriefingText.
+// `Tools/fuzz html` fuzzes it; an ordinary build replays the files given as arguments (see FuzzDriver).
 //
 // Checks, for any bytes: nothing crashes; `HTMLText.render` and `HTMLText.plainText` never emit a control
 // character other than newline and tab (the renderer's promise); `TerminalText.sanitize` never leaves ESC,
 // another C0 control, DEL or a C1 control (newline and tab only in multi-line mode), its output is
 // `isSafe`, and sanitizing twice changes nothing.
 import BriefingText
+import FuzzDriver
 
 /// The first forbidden scalar in `text`, if any.
 func firstControl(_ text: String, allowing allowed: Set<Unicode.Scalar>) -> Unicode.Scalar? {
@@ -19,8 +20,9 @@ func require(_ condition: Bool, _ message: @autoclosure () -> String) {
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzHTML(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = UnsafeBufferPointer(start: data, count: size)
+public func fuzzHTML(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let bytes = UnsafeBufferPointer(start: data, count: data == nil ? 0 : count)
+    let size = bytes.count
     // The first byte picks the wrap width (0: no wrapping), so layout with and without wrapping is fuzzed.
     let width = size > 0 ? Int(bytes[0] % 64) : 0
     let input = String(decoding: bytes.dropFirst(size > 0 ? 1 : 0), as: UTF8.self)
@@ -50,3 +52,5 @@ public func fuzzHTML(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+runFuzzTarget(fuzzHTML)

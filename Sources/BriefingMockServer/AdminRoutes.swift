@@ -78,7 +78,7 @@ extension MockFeedService {
         do {
             return try WireCoding.decoder().decode(type, from: body)
         } catch let error as DecodingError {
-            throw WireError(.badRequest, "bad request body: \(DecodingErrorText.describe(error))")
+            throw WireError(.badRequest, "bad request body: \(error.summary)")
         }
     }
 }

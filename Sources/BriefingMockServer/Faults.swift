@@ -34,6 +34,8 @@ public struct Fault: Codable, Sendable, Equatable {
 }
 
 /// The armed faults, in the order they were armed; each request takes the first one matching its path.
+// @unchecked Sendable is safe: `armed`, the only mutable state, is read and written only while `lock` is
+// held (every method takes it for its whole body), and `lock` itself is never replaced.
 public final class FaultQueue: @unchecked Sendable {
     private let lock = NSLock()
     private var armed: [(fault: Fault, remaining: Int)] = []

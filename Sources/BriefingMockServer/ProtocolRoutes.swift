@@ -62,7 +62,7 @@ extension MockFeedService {
         do {
             decoded = .success(try WireCoding.decoder().decode(PushRequest.self, from: body))
         } catch let error as DecodingError {
-            decoded = .failure(.undecodable(DecodingErrorText.describe(error)))
+            decoded = .failure(.undecodable(error.summary))
         } catch {
             decoded = .failure(.undecodable("not valid JSON"))
         }

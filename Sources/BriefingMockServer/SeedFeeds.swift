@@ -34,7 +34,7 @@ public enum SeedFeeds {
             } catch let error as FeedItemCheck.Invalid {
                 throw SeedError(file: path, reason: error.description)
             } catch let error as DecodingError {
-                throw SeedError(file: path, reason: DecodingErrorText.describe(error))
+                throw SeedError(file: path, reason: error.summary)
             } catch {
                 throw SeedError(file: path, reason: "cannot read it")
             }
@@ -50,29 +50,6 @@ enum FeedItemCheck {
 
     static func validate(_ item: FeedItem) throws(Invalid) {
         guard !item.id.isEmpty else { throw Invalid(description: "an item has an empty id") }
-        guard item.contentHTML != nil || item.contentText != nil else {
-            throw Invalid(description: "item '\(item.id)' has neither content_html nor content_text")
-        }
-    }
-}
-
-/// One-line descriptions of decoding errors, naming the JSON path.
-enum DecodingErrorText {
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
-            return keys.isEmpty ? "the document" : String(keys.drop { $0 == "." })
-        }
-        switch error {
-        case let .keyNotFound(key, context):
-            let at = path(context)
-            return "missing '\(key.stringValue)'" + (at == "the document" ? "" : " in \(at)")
-        case let .typeMismatch(_, context), let .valueNotFound(_, context):
-            return "wrong type at \(path(context))"
-        case let .dataCorrupted(context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(context))"
-        @unknown default:
-            return "not decodable"
-        }
+        do { try item.requireContent() } catch { throw Invalid(description: error.message) }
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 
 /// The server's clock for `Briefing-Server-Time` and `server_time`: the wall clock, except that it never
 /// goes backwards, so a client's hybrid clock only ever moves forward when it observes it.
+// @unchecked Sendable is safe: `latest`, the only mutable state, is touched only while `lock` is held;
+// `wallClock` is an immutable `@Sendable` closure.
 public final class ServerClock: @unchecked Sendable {
     private let lock = NSLock()
     private var latest: Int64 = 0

@@ -47,6 +47,9 @@ extension ResponseBody {
 }
 
 /// Where `CollectingBodyWriter` gathers the bytes it is given.
+// @unchecked Sendable is safe: one `collect()` call creates the sink, awaits the body writer that appends to
+// it (writes are sequential: `write` is awaited call by call), and reads it only after that await returned;
+// the sink never escapes that call.
 private final class BodySink: @unchecked Sendable {
     var buffer = ByteBuffer()
 }

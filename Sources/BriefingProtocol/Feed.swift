@@ -1,4 +1,5 @@
 import BriefingModel
+import BriefingText
 
 /// A JSON Feed 1.1 document (1.0 reads too). A Briefing pull page is one of these with a `_briefing`
 /// extension; a plain feed has none. Only the members Briefing uses are decoded; unknown members and
@@ -241,5 +242,15 @@ public struct StateChange: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case id, field, value, device, rev
         case changedAt = "changed_at"
+    }
+}
+
+extension FeedItem {
+    /// JSON Feed's rule for an item's body: `content_html` or `content_text` (or both); a `summary` alone is
+    /// not one. The one check for it — pull pages, plain feeds, imports and the mock server's seeds.
+    public func requireContent() throws(MalformedData) {
+        guard contentHTML != nil || contentText != nil else {
+            throw MalformedData("item '\(TerminalText.clip(id))' has neither content_html nor content_text")
+        }
     }
 }

@@ -1,16 +1,16 @@
 import Foundation
 import GRDB
 import BriefingModel
+import BriefingProtocol
 
 /// The server's answer to one pushed mark.
 public struct PushVerdict: Hashable, Sendable {
-    public enum Status: String, Sendable { case applied, duplicate, conflict, gone }
     public var mutationID: String
-    public var status: Status
+    public var status: MutationStatus
     /// The field's state on the server after judging; nil for `gone`.
     public var server: ServerState?
     public var rule: ConflictRule
-    public init(mutationID: String, status: Status, server: ServerState?, rule: ConflictRule) {
+    public init(mutationID: String, status: MutationStatus, server: ServerState?, rule: ConflictRule) {
         self.mutationID = mutationID
         self.status = status
         self.server = server

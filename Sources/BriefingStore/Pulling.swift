@@ -1,6 +1,24 @@
 import Foundation
 import GRDB
 import BriefingModel
+import BriefingProtocol
+import BriefingText
+
+/// What applying pulled changes did.
+public struct PullTally: Hashable, Sendable {
+    /// Articles inserted or updated to a newer revision.
+    public var pulled = 0
+    /// State changes adopted from the server.
+    public var states = 0
+    /// Articles removed because the server deleted them (or, after a full resync, no longer has them).
+    public var deleted = 0
+    /// Deleted on the server but kept as archived because they are starred here.
+    public var archived = 0
+    public var conflicts = 0
+    /// Each conflict judged, as logged.
+    public var conflictRecords: [ConflictRecord] = []
+    public init() {}
+}
 
 extension BriefingStore {
     /// Applies one pulled page and stores its next token in ONE transaction, so a sync killed at any
@@ -199,31 +217,13 @@ extension BriefingStore {
 
 /// A JSON array of strings or authors, written directly: this runs for every pulled article.
 func jsonArray(_ strings: [String]) -> String {
-    "[" + strings.map(jsonString).joined(separator: ",") + "]"
+    "[" + strings.map { JSONString.quoted($0) }.joined(separator: ",") + "]"
 }
 
 func jsonArray(_ authors: [Author]) -> String {
     "[" + authors.map { author in
         let members = [("name", author.name), ("url", author.url), ("avatar", author.avatar)]
-            .compactMap { key, value in value.map { "\"\(key)\":\(jsonString($0))" } }
+            .compactMap { key, value in value.map { "\"\(key)\":\(JSONString.quoted($0))" } }
         return "{" + members.joined(separator: ",") + "}"
     }.joined(separator: ",") + "]"
-}
-
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }

@@ -1,6 +1,7 @@
 import Foundation
 import BriefingModel
 import BriefingProtocol
+import BriefingText
 
 /// What one pull request brought: a page's body, or 410 Gone for the token it was made with.
 enum FetchedPage: Sendable {
@@ -92,14 +93,14 @@ struct ProtocolClient: Sendable {
 
     static func serverMessage(_ response: TransportResponse) -> String {
         guard let body = try? WireCoding.decoder().decode(ErrorBody.self, from: response.body) else { return "" }
-        return ": " + PageDecoding.clip(body.error)
+        return ": " + TerminalText.clip(body.error)
     }
 
     static func describe(_ error: TransportError, url: URL) -> String {
         let host = url.host.map { "\($0)\(url.port.map { ":\($0)" } ?? "")" } ?? "server"
         // Transport details name the cause and the request ("... self-signed certificate (GET https://…)"):
         // worth a longer line than server-supplied text gets.
-        func clip(_ detail: String) -> String { PageDecoding.clip(detail, to: 200) }
+        func clip(_ detail: String) -> String { TerminalText.clip(detail, to: 200) }
         switch error {
         case .unreachable(let detail): return "server \(host) unreachable: \(clip(detail))"
         case .timedOut(let detail): return "server \(host) timed out: \(clip(detail))"

@@ -3,6 +3,7 @@ import Logging
 import BriefingModel
 import BriefingProtocol
 import BriefingStore
+import BriefingText
 
 /// What one sync did; `briefing sync --json` prints it.
 public struct SyncReport: Hashable, Sendable {
@@ -135,7 +136,7 @@ public struct SyncEngine: Sendable {
             let rules = Dictionary(marks.map { ($0.mutationID, settings.policy.rule(for: $0.field)) }) { a, _ in a }
             let verdicts = outcome.results.compactMap { result -> PushVerdict? in
                 guard let rule = rules[result.mutationID] else { return nil }
-                return PushVerdict(mutationID: result.mutationID, status: .init(result.status),
+                return PushVerdict(mutationID: result.mutationID, status: result.status,
                                    server: result.state.map { ServerState(state: $0.fieldState, rev: $0.rev) },
                                    rule: result.rule ?? rule)
             }
@@ -209,11 +210,11 @@ public struct SyncEngine: Sendable {
         do {
             return try await withThrowingTaskGroup(of: FetchedPage.self) { group in
                 // The quick look at the page's token lets the next request start before this page is decoded.
-                let link = FeedParsing.pageLink(from: body)
+                let link = FastPageReader.pageLink(from: body)
                 if let link, link.hasMore {
                     group.addTask { try await client.fetchPage(base: base, token: link.nextToken, limit: pageSize) }
                 }
-                let (page, info) = try PageDecoding.briefingPage(from: body)
+                let (page, info) = try SyncError.decoding { () throws(MalformedData) in try PageDecoder.briefingPage(from: body) }
                 if info.hasMore && !visited.insert(info.nextToken).inserted {
                     throw SyncError.malformed("malformed page: has_more with a change token this sync already pulled from (a loop)")
                 }
@@ -260,17 +261,6 @@ public struct SyncEngine: Sendable {
             throw .notConfigured("store is not initialised")
         }
         return settings
-    }
-}
-
-extension PushVerdict.Status {
-    init(_ status: MutationStatus) {
-        switch status {
-        case .applied: self = .applied
-        case .duplicate: self = .duplicate
-        case .conflict: self = .conflict
-        case .gone: self = .gone
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import BriefingProtocol
 import BriefingStore
 
 /// Why a sync (or a server probe) stopped. Each case is something an app can act on; the message says what
@@ -26,6 +27,17 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
             "sync cancelled"
         case .store(let error):
             error.description
+        }
+    }
+}
+
+extension SyncError {
+    /// Runs wire decoding; a document the decoder refuses is `.malformed`, with the decoder's message.
+    static func decoding<T>(_ body: () throws(MalformedData) -> T) throws(SyncError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .malformed(error.message)
         }
     }
 }

@@ -22,6 +22,13 @@ public enum TerminalText {
         isSafe(text, singleLine: singleLine, keepingHTMLWhitespace: false)
     }
 
+    /// A short, one-line, terminal-safe rendering of untrusted text for an error message: sanitized, and
+    /// cut to `limit` characters with `...` when longer.
+    public static func clip(_ text: String, to limit: Int = 60) -> String {
+        let safe = sanitize(text, singleLine: true)
+        return safe.count > limit ? String(safe.prefix(limit - 3)) + "..." : safe
+    }
+
     /// `keepingHTMLWhitespace` also keeps CR and FF: the HTML renderer cleans its input with this and
     /// turns them into newlines and spaces itself, so CRLF documents still take the fast path.
     static func sanitize(_ text: String, singleLine: Bool, keepingHTMLWhitespace: Bool) -> String {
@@ -61,7 +68,7 @@ public enum TerminalText {
             case 0x0A, 0x09: return !singleLine
             case 0x0D, 0x0C: return keepingHTMLWhitespace
             case 0x2028, 0x2029: return !singleLine
-            default: return !isForbidden(value)
+            default: return !isUnsafe(value)
             }
         }
 
@@ -185,19 +192,15 @@ public enum TerminalText {
                 if !keepingHTMLWhitespace { return i }
             case 0x00..<0x20, 0x7F:
                 return i
-            case 0xC2:  // U+0080–U+009F
-                if i + 1 < count && bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x9F { return i }
-            case 0xD8:  // U+061C
-                if i + 1 < count && bytes[i + 1] == 0x9C { return i }
-            case 0xE2:
-                guard i + 2 < count else { break }
-                let second = bytes[i + 1], third = bytes[i + 2]
-                if second == 0x80 {
-                    if third == 0x8E || third == 0x8F || (third >= 0xAA && third <= 0xAE) { return i }
-                    if singleLine && (third == 0xA8 || third == 0xA9) { return i }
-                } else if second == 0x81 && third >= 0xA6 && third <= 0xA9 {
-                    return i
-                }
+            case 0xC0...:
+                // A multi-byte scalar (the String is valid UTF-8): decoded only to ask `isUnsafe`.
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+                guard i + length <= count else { break }
+                var value = UInt32(byte) & (byte >= 0xF0 ? 0x07 : byte >= 0xE0 ? 0x0F : 0x1F)
+                for offset in 1..<length { value = value << 6 | UInt32(bytes[i + offset] & 0x3F) }
+                if isUnsafe(value) || singleLine && (value == 0x2028 || value == 0x2029) { return i }
+                i &+= length
+                continue
             default:
                 break
             }
@@ -206,7 +209,15 @@ public enum TerminalText {
         return nil
     }
 
-    private static func isForbidden(_ value: UInt32) -> Bool {
+    /// Whether a terminal could act on `scalar` rather than show it: a C0 control (newline and tab
+    /// included), DEL, a C1 control, or a bidi control (embeddings and overrides U+202A–U+202E, isolates
+    /// U+2066–U+2069, the marks U+200E, U+200F and U+061C). The one definition of the set: `sanitize`
+    /// removes these (keeping newline and tab when asked) and the JSON escaper escapes them for terminals.
+    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        isUnsafe(scalar.value)
+    }
+
+    static func isUnsafe(_ value: UInt32) -> Bool {
         switch value {
         case 0x00..<0x20, 0x7F...0x9F: return true
         case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: return true

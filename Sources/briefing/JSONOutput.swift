@@ -1,7 +1,9 @@
 import BriefingModel
+import BriefingText
 
-/// A JSON value for `--json` output, written with keys in the order given (the CONTRACT's order) and with
-/// every character a terminal could act on escaped — C0/C1 controls, DEL and bidi controls become `\uXXXX`.
+/// A JSON value for `--json` output, written with keys in the order given (the order README documents) and
+/// with every character a terminal could act on escaped — C0/C1 controls, DEL and bidi controls become
+/// `\uXXXX` (`JSONString` with `escapingTerminalControls`).
 enum JSON {
     case null
     case bool(Bool)
@@ -25,7 +27,7 @@ enum JSON {
         case .null: out += "null"
         case .bool(let value): out += value ? "true" : "false"
         case .int(let value): out += String(value)
-        case .string(let value): Self.writeString(value, to: &out)
+        case .string(let value): JSONString.append(value, to: &out, escapingTerminalControls: true)
         case .array(let values):
             if values.isEmpty { out += "[]"; return }
             out += "[\n"
@@ -40,37 +42,12 @@ enum JSON {
             out += "{\n"
             for (index, (key, value)) in members.enumerated() {
                 out += String(repeating: "  ", count: indent + 1)
-                Self.writeString(key, to: &out)
+                JSONString.append(key, to: &out, escapingTerminalControls: true)
                 out += ": "
                 value.write(to: &out, indent: indent + 1)
                 out += index == members.count - 1 ? "\n" : ",\n"
             }
             out += String(repeating: "  ", count: indent) + "}"
-        }
-    }
-
-    private static func writeString(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where needsEscape(scalar):
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
-
-    private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0..<0x20, 0x7F...0x9F, 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
         }
     }
 }

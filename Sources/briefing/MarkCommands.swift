@@ -48,7 +48,12 @@ struct Import: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw Failure(message: "cannot read \(file)", status: .unknownArticle)
             }
-            let page = try PageDecoding.importPage(from: data)
+            let page: PulledPage
+            do {
+                page = try PageDecoder.importPage(from: data)
+            } catch let error as MalformedData {
+                throw Failure(message: error.message, status: .malformedData)
+            }
             let store = try options.open(create: true)
             if try store.settings() == nil {
                 try store.saveSettings(SyncSettings(device: device ?? defaultDeviceName()))

@@ -201,6 +201,7 @@ import Testing
 }
 
 /// A wall clock that reads a scripted list of times.
+// @unchecked Sendable is safe: `times` is touched only while `lock` is held.
 final class WallClockStub: @unchecked Sendable {
     private var times: [Int64]
     private let lock = NSLock()

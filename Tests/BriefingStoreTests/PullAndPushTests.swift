@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import BriefingModel
+import BriefingProtocol
 @testable import BriefingStore
 
 struct PullTests {

@@ -1,5 +1,6 @@
 import Foundation
 import BriefingModel
+import BriefingProtocol
 @testable import BriefingStore
 
 /// A fresh store in a temporary directory, initialised as device `here` following a Briefing server.

@@ -1,5 +1,5 @@
-/// An independent model of the whole system — the server and every device — written from CONTRACT §6 and
-/// Schema/protocol.md, not from the product code (it never calls `ConflictRule`). The convergence test
+/// An independent model of the whole system — the server and every device — written from README.md's conflict
+/// rules and Schema/protocol.md, not from the product code (it never calls `ConflictRule`). The convergence test
 /// replays every operation here as well as against the real stores and server, then compares.
 ///
 /// Rules modelled:

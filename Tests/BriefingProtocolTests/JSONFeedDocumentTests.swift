@@ -1,35 +1,29 @@
 import Foundation
 import Testing
-@testable import BriefingSync
 import BriefingModel
 import BriefingProtocol
-import BriefingStore
 
 /// Real-world JSON Feed documents as a plain-feed store reads them: leniency where the spec or common
 /// practice allows it, a clear one-line refusal where the document is not a usable JSON Feed.
-struct PlainFeedParsingTests {
+struct JSONFeedDocumentTests {
     let origin = URL(string: "https://news.example/feeds/main.json")!
 
     func page(_ json: String, from url: URL? = nil) throws -> PulledPage {
-        let feed = try FeedFollower.document(from: Data(json.utf8))
-        return try FeedFollower.page(from: feed, baseURL: url ?? origin)
+        let feed = try JSONFeedDocument.decode(Data(json.utf8))
+        return try PageDecoder.plainFeedPage(from: feed, baseURL: url ?? origin)
     }
 
     func article(_ json: String) throws -> Article {
         try #require(try page(json).articles.first).article
     }
 
-    /// The message of the malformed-data error `json` is refused with (exit 65).
+    /// The message of the malformed-data error `json` is refused with (exit 65 in the CLI).
     func refusal(_ json: String) -> String? {
         do {
             _ = try page(json)
             return nil
-        } catch let error as SyncError {
-            guard case .malformed(let message) = error else {
-                Issue.record("expected malformed data, got \(error)")
-                return nil
-            }
-            return message
+        } catch let error as MalformedData {
+            return error.message
         } catch {
             Issue.record("unexpected error \(error)")
             return nil

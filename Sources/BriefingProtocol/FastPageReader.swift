@@ -1,17 +1,17 @@
 import Foundation
 import BriefingModel
-import BriefingProtocol
 
-/// A fast reader of JSON Feed documents for the pull path, yielding exactly what `JSONDecoder` yields for
-/// `FeedDocument` on the documents it accepts.
+/// A fast reader of well-formed JSON Feed pages: bytes to `FeedDocument`, exactly as `JSONDecoder` would
+/// read them, or nil. It reads; it neither validates nor explains — `PageDecoder` does both.
 ///
 /// Foundation's `JSONDecoder` reads about 70 MB/s on this hardware, which made decoding a large share of a
 /// full sync. This reader walks the UTF-8 bytes once and builds the Codable values directly. It is only an
 /// accelerator: on anything it is not sure about (a type it does not expect, a duplicate member, a number
 /// that is not a plain integer, a lone surrogate, invalid UTF-8, an unparseable timestamp) it returns nil,
 /// and the caller decodes with `JSONDecoder`, which then accepts or explains the document as always.
-enum FeedParsing {
-    static func document(from data: Data) -> FeedDocument? {
+public enum FastPageReader {
+    /// The document `data` holds, or nil when this reader is not sure (then ask `JSONDecoder`).
+    public static func document(from data: Data) -> FeedDocument? {
         data.withUnsafeBytes { raw -> FeedDocument? in
             var reader = JSONReader(raw.bindMemory(to: UInt8.self))
             guard let document = try? reader.feedDocument(), reader.atEnd() else { return nil }
@@ -22,7 +22,7 @@ enum FeedParsing {
     /// A page's `_briefing.next_token` and `has_more` without decoding its items, so the next request can
     /// leave before this page is decoded. nil when the document is not well-formed up to `_briefing` or
     /// has none; the full decoding stays the authority on what the page says.
-    static func pageLink(from data: Data) -> (nextToken: String, hasMore: Bool)? {
+    public static func pageLink(from data: Data) -> (nextToken: String, hasMore: Bool)? {
         data.withUnsafeBytes { raw -> (nextToken: String, hasMore: Bool)? in
             var reader = JSONReader(raw.bindMemory(to: UInt8.self))
             var info: PageInfo?

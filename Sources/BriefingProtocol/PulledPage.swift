@@ -1,7 +1,7 @@
 import BriefingModel
 
-// The values a pull hands the store, kept free of GRDB so code that only builds or checks pages (the page
-// decoder, its fuzz target under Fuzz/) compiles without the database.
+// The values a pull hands the store: what `PageDecoder` makes of a page, and what the store applies in one
+// transaction.
 
 /// A field's state as the server holds it, with the server's revision of that field.
 public struct ServerState: Hashable, Sendable {
@@ -54,20 +54,4 @@ public struct PulledPage: Hashable, Sendable {
         self.nextToken = nextToken
         self.serverTime = serverTime
     }
-}
-
-/// What applying pulled changes did.
-public struct PullTally: Hashable, Sendable {
-    /// Articles inserted or updated to a newer revision.
-    public var pulled = 0
-    /// State changes adopted from the server.
-    public var states = 0
-    /// Articles removed because the server deleted them (or, after a full resync, no longer has them).
-    public var deleted = 0
-    /// Deleted on the server but kept as archived because they are starred here.
-    public var archived = 0
-    public var conflicts = 0
-    /// Each conflict judged, as logged.
-    public var conflictRecords: [ConflictRecord] = []
-    public init() {}
 }

@@ -1,12 +1,12 @@
 import Foundation
 import BriefingModel
-import BriefingProtocol
-import BriefingStore
 import BriefingText
 
-/// Turns wire documents into store pages, refusing anything a well-behaved server would not send.
-/// Whatever fails here fails before the store is touched, so a bad page leaves the store as it was.
-public enum PageDecoding {
+/// Validates wire documents into store pages (`PulledPage`), refusing anything a well-behaved server would
+/// not send with a one-line `MalformedData`. Whatever fails here fails before the store is touched, so a
+/// bad page leaves the store as it was. Reading the bytes is `FastPageReader`'s job (with `JSONDecoder`
+/// behind it); sniffing a plain feed URL's document is `JSONFeedDocument`'s.
+public enum PageDecoder {
     /// Limits on untrusted input: larger values make the page malformed rather than the store bloated.
     public static let maxIDLength = 4_096
     public static let maxTokenLength = 4_096
@@ -17,35 +17,35 @@ public enum PageDecoding {
 
     /// Decodes JSON bytes as a JSON Feed document; the error names what was wrong in one line. The fast
     /// reader handles well-formed pages; `JSONDecoder` everything else, and explains what is wrong.
-    public static func feed(from data: Data) throws(SyncError) -> FeedDocument {
-        if let document = FeedParsing.document(from: data) { return document }
+    public static func feed(from data: Data) throws(MalformedData) -> FeedDocument {
+        if let document = FastPageReader.document(from: data) { return document }
         do {
             return try WireCoding.decoder().decode(FeedDocument.self, from: data)
         } catch let error as DecodingError {
-            throw .malformed("malformed page: \(describe(error))")
+            throw MalformedData("malformed page: \(error.summary)")
         } catch {
-            throw .malformed("malformed page: \(error.localizedDescription)")
+            throw MalformedData("malformed page: \(error.localizedDescription)")
         }
     }
 
     /// A Briefing pull page: a JSON Feed with `_briefing` page data and item revisions.
-    public static func briefingPage(from data: Data) throws(SyncError) -> (PulledPage, PageInfo) {
+    public static func briefingPage(from data: Data) throws(MalformedData) -> (PulledPage, PageInfo) {
         let feed = try feed(from: data)
         guard let info = feed.briefing else {
-            throw .malformed("malformed page: no _briefing data (is this a Briefing server?)")
+            throw MalformedData("malformed page: no _briefing data (is this a Briefing server?)")
         }
         guard !info.nextToken.isEmpty, info.nextToken.utf8.count <= maxTokenLength else {
-            throw .malformed("malformed page: next_token is empty or longer than \(maxTokenLength) bytes")
+            throw MalformedData("malformed page: next_token is empty or longer than \(maxTokenLength) bytes")
         }
         var seen = Set<String>()
         var articles: [PulledArticle] = []
         articles.reserveCapacity(feed.items.count)
         for item in feed.items {
             guard let revision = item.briefing?.revision else {
-                throw .malformed("malformed page: item '\(clip(item.id))' has no _briefing.revision")
+                throw MalformedData("malformed page: item '\(TerminalText.clip(item.id))' has no _briefing.revision")
             }
             guard seen.insert(item.id).inserted else {
-                throw .malformed("malformed page: item '\(clip(item.id))' appears twice")
+                throw MalformedData("malformed page: item '\(TerminalText.clip(item.id))' appears twice")
             }
             var pulled = try article(from: item, revision: revision)
             for field in StateField.allCases {
@@ -55,7 +55,7 @@ public enum PageDecoding {
             }
             articles.append(pulled)
         }
-        let states = try info.states.map { change throws(SyncError) in
+        let states = try info.states.map { change throws(MalformedData) in
             try checkID(change.id)
             return PulledState(articleID: change.id, field: change.field, server: try serverState(change.record, change.id))
         }
@@ -66,18 +66,16 @@ public enum PageDecoding {
     }
 
     /// One item as the store keeps it. JSON Feed requires `content_html` or `content_text`.
-    public static func article(from item: FeedItem, revision: Int64) throws(SyncError) -> PulledArticle {
+    public static func article(from item: FeedItem, revision: Int64) throws(MalformedData) -> PulledArticle {
         try checkID(item.id)
         guard (0...maxRevision).contains(revision) else {
-            throw .malformed("malformed page: item '\(clip(item.id))' has revision \(revision) out of range")
+            throw MalformedData("malformed page: item '\(TerminalText.clip(item.id))' has revision \(revision) out of range")
         }
-        guard item.contentHTML != nil || item.contentText != nil else {
-            throw .malformed("malformed page: item '\(clip(item.id))' has neither content_html nor content_text")
-        }
+        do { try item.requireContent() } catch { throw MalformedData("malformed page: \(error.message)") }
         guard (item.title?.utf8.count ?? 0) <= maxTitleLength, (item.summary?.utf8.count ?? 0) <= maxTitleLength,
               (item.contentHTML?.utf8.count ?? 0) <= maxBodyLength, (item.contentText?.utf8.count ?? 0) <= maxBodyLength
         else {
-            throw .malformed("malformed page: item '\(clip(item.id))' has a field beyond the size limit")
+            throw MalformedData("malformed page: item '\(TerminalText.clip(item.id))' has a field beyond the size limit")
         }
         let article = Article(
             id: item.id, url: item.url, externalURL: item.externalURL, title: item.title, summary: item.summary,
@@ -90,37 +88,16 @@ public enum PageDecoding {
         return PulledArticle(article: article, bodyText: body)
     }
 
-    static func serverState(_ record: StateRecord, _ id: String) throws(SyncError) -> ServerState {
+    static func serverState(_ record: StateRecord, _ id: String) throws(MalformedData) -> ServerState {
         guard (0...maxRevision).contains(record.rev), record.device.utf8.count <= maxIDLength else {
-            throw .malformed("malformed page: state of '\(clip(id))' has a bad rev or device")
+            throw MalformedData("malformed page: state of '\(TerminalText.clip(id))' has a bad rev or device")
         }
         return ServerState(state: record.fieldState, rev: record.rev)
     }
 
-    static func checkID(_ id: String) throws(SyncError) {
+    static func checkID(_ id: String) throws(MalformedData) {
         guard !id.isEmpty, id.utf8.count <= maxIDLength else {
-            throw .malformed("malformed page: an article id is empty or longer than \(maxIDLength) bytes")
-        }
-    }
-
-    /// A short, terminal-safe rendering of untrusted text for an error message.
-    static func clip(_ text: String, to limit: Int = 60) -> String {
-        let safe = TerminalText.sanitize(text, singleLine: true)
-        return safe.count > limit ? String(safe.prefix(limit - 3)) + "..." : safe
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            return keys.isEmpty ? "top level" : String(keys.drop { $0 == "." }.prefix(120))
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "missing '\(key.stringValue)' at \(path(context))"
-        case .typeMismatch(_, let context): return "wrong type at \(path(context))"
-        case .valueNotFound(_, let context): return "null at \(path(context))"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(context))"
-        @unknown default: return "undecodable"
+            throw MalformedData("malformed page: an article id is empty or longer than \(maxIDLength) bytes")
         }
     }
 }

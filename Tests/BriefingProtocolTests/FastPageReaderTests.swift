@@ -2,11 +2,10 @@ import Foundation
 import Testing
 import BriefingModel
 import BriefingProtocol
-@testable import BriefingSync
 
 /// The fast feed reader is an accelerator only: wherever it answers, it must answer exactly what
 /// `JSONDecoder` answers, and wherever `JSONDecoder` refuses a document, it must not answer at all.
-struct FeedParsingTests {
+struct FastPageReaderTests {
     @Test func seedFeedsReadExactlyAsJSONDecoderReadsThem() throws {
         let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../seeds").standardizedFileURL
@@ -14,7 +13,7 @@ struct FeedParsingTests {
         #expect(!files.isEmpty)
         for name in files {
             let data = try Data(contentsOf: seeds.appendingPathComponent(name))
-            let fast = try #require(FeedParsing.document(from: data), "fast reader declined \(name)")
+            let fast = try #require(FastPageReader.document(from: data), "fast reader declined \(name)")
             expectSame(fast, try JSONDecoder().decode(FeedDocument.self, from: data))
         }
     }
@@ -24,7 +23,7 @@ struct FeedParsingTests {
         for round in 0..<200 {
             let document = randomPage(&random, items: round % 20)
             let data = try WireCoding.encoder().encode(document)
-            let fast = try #require(FeedParsing.document(from: data), "fast reader declined round \(round)")
+            let fast = try #require(FastPageReader.document(from: data), "fast reader declined round \(round)")
             expectSame(fast, try JSONDecoder().decode(FeedDocument.self, from: data))
         }
     }
@@ -34,14 +33,14 @@ struct FeedParsingTests {
         for round in 0..<100 {
             let document = randomPage(&random, items: round % 5)
             let data = try WireCoding.encoder().encode(document)
-            let link = FeedParsing.pageLink(from: data)
+            let link = FastPageReader.pageLink(from: data)
             #expect(link?.nextToken == document.briefing?.nextToken)
             #expect(link?.hasMore == document.briefing?.hasMore)
         }
         let itemsFirst = #"{"items":[{"id":"a","content_text":"x"}],"_briefing":{"next_token":"t","has_more":true,"server_time":"2026-11-29T08:00:00.000Z","deleted":[],"states":[]},"title":"t","version":"v"}"#
-        #expect(FeedParsing.pageLink(from: Data(itemsFirst.utf8))?.nextToken == "t")
-        #expect(FeedParsing.pageLink(from: Data(#"{"items":[],"title":"t"}"#.utf8)) == nil)
-        #expect(FeedParsing.pageLink(from: Data(#"{"_briefing":{"next_token":"t"}}"#.utf8)) == nil)
+        #expect(FastPageReader.pageLink(from: Data(itemsFirst.utf8))?.nextToken == "t")
+        #expect(FastPageReader.pageLink(from: Data(#"{"items":[],"title":"t"}"#.utf8)) == nil)
+        #expect(FastPageReader.pageLink(from: Data(#"{"_briefing":{"next_token":"t"}}"#.utf8)) == nil)
     }
 
     @Test func handWrittenDocumentsReadAsJSONDecoderReadsThemOrAreLeftToIt() throws {
@@ -75,14 +74,14 @@ struct FeedParsingTests {
         for text in documents {
             let data = Data(text.utf8)
             let slow = try? JSONDecoder().decode(FeedDocument.self, from: data)
-            let fast = FeedParsing.document(from: data)
+            let fast = FastPageReader.document(from: data)
             if let slow {
                 if let fast { expectSame(fast, slow) }
             } else {
                 #expect(fast == nil, "fast reader accepted what JSONDecoder refuses: \(text)")
             }
         }
-        #expect(FeedParsing.document(from: Data([0x7B, 0xFF, 0x7D])) == nil)
+        #expect(FastPageReader.document(from: Data([0x7B, 0xFF, 0x7D])) == nil)
     }
 
     func expectSame(_ a: FeedDocument, _ b: FeedDocument, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -152,19 +151,19 @@ struct SplitMix {
 }
 
 /// Found by the hostile-input corpus after the fast reader landed: it recursed once per bracket.
-struct FeedParsingDepthTests {
+struct FastPageReaderDepthTests {
     @Test(arguments: ["[", "{\"a\":"])
     func aDeeplyNestedDocumentIsHandedBackNotRecursedInto(_ opener: String) {
         let deep = "{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"x\",\"items\":[],\"junk\":"
             + String(repeating: opener, count: 100_000)
         let data = Data(deep.utf8)
-        #expect(FeedParsing.document(from: data) == nil)
-        #expect(FeedParsing.pageLink(from: data) == nil)
-        #expect(throws: SyncError.self) { try PageDecoding.briefingPage(from: data) }
+        #expect(FastPageReader.document(from: data) == nil)
+        #expect(FastPageReader.pageLink(from: data) == nil)
+        #expect(throws: MalformedData.self) { try PageDecoder.briefingPage(from: data) }
     }
 
     @Test func aTagsMemberOfTheWrongTypeIsMalformed() {
         let page = #"{"version":"https://jsonfeed.org/version/1.1","title":"x","items":[{"id":"a","content_text":"b","tags":"news","_briefing":{"revision":1}}],"_briefing":{"next_token":"t","has_more":false,"server_time":"2026-11-29T00:00:00.000Z","deleted":[],"states":[]}}"#
-        #expect(throws: SyncError.self) { try PageDecoding.briefingPage(from: Data(page.utf8)) }
+        #expect(throws: MalformedData.self) { try PageDecoder.briefingPage(from: Data(page.utf8)) }
     }
 }
