@@ -24,7 +24,7 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
         case .store(let error):
             switch error {
             case .notInitialised, .newerSchema: 78
-            case .corrupt: 74
+            case .corrupt, .diskFull, .io, .readOnly: 74
             case .busy: 75
             case .unknownArticle: 66
             case .badQuery: 64

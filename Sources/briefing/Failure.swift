@@ -43,5 +43,10 @@ func printError(_ message: String) {
     fputs(line, stderr)
 }
 
+/// A one-line `briefing: warning: …` on stderr, for something the command worked around.
+func printWarning(_ message: String) {
+    fputs("briefing: warning: " + TerminalText.sanitize(message, singleLine: true) + "\n", stderr)
+}
+
 var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }

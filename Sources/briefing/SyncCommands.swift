@@ -182,7 +182,10 @@ final class SyncLock {
 
     init(storePath: String) throws {
         descriptor = open(storePath + ".sync-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure(message: "cannot create the sync lock beside \(storePath)", code: 74) }
+        guard descriptor >= 0 else {
+            if [EROFS, EACCES, EPERM].contains(errno) { throw StoreError.readOnly(path: storePath) }
+            throw Failure(message: "cannot create the sync lock beside \(storePath)", code: 74)
+        }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
             throw Failure(message: "another sync is running on this store", code: 75)
