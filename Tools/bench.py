@@ -276,8 +276,8 @@ class Bench:
                 if os.path.exists(db + suffix):
                     os.remove(db + suffix)
             shutil.copyfile(self.schema_template(), db)
-            # Same durability as the client: WAL with synchronous=NORMAL, one transaction.
-            _, wall, _ = run(["sqlite3", db], stdin=f"PRAGMA synchronous = NORMAL;\nBEGIN;\n{insert}\nCOMMIT;\n",
+            # Same durability as the client: WAL with synchronous=FULL, one transaction.
+            _, wall, _ = run(["sqlite3", db], stdin=f"PRAGMA synchronous = FULL;\nBEGIN;\n{insert}\nCOMMIT;\n",
                              timed=True)
             count = run(["sqlite3", db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'trade'"])[0]
             if int(run(["sqlite3", db, "SELECT count(*) FROM article"])[0]) != n or int(count) == 0:

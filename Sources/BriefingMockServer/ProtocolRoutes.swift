@@ -37,7 +37,7 @@ extension MockFeedService {
             title: "Briefing", items: page.items,
             briefing: PageInfo(nextToken: page.nextToken.description, hasMore: page.hasMore, serverTime: clock.now(),
                                deleted: page.deleted, states: page.states))
-        var response = try Response.json(document)
+        var response = try Response.feed(document)
         if let etag { response.headers[.eTag] = etag }
         return response
     }

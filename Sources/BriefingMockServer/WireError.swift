@@ -25,10 +25,15 @@ public struct WireError: HTTPResponseError, Sendable {
 }
 
 extension Response {
-    /// A JSON response from bytes already encoded.
-    static func json(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"],
+    /// A JSON response from bytes already encoded; `contentType` is `application/feed+json` for pull pages.
+    static func json(_ data: Data, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
+        Response(status: status, headers: [.contentType: contentType],
                  body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A pull page: a JSON Feed document served as `application/feed+json`.
+    static func feed(_ document: some Encodable) throws -> Response {
+        json(try WireCoding.encoder().encode(document), contentType: Endpoint.feedMediaType)
     }
 
     /// A JSON response encoding `value` with the wire coder.

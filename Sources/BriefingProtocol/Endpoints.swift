@@ -12,8 +12,11 @@ public enum Endpoint {
     public static let limitParameter = "limit"
 
     public static let idempotencyKeyHeader = "Idempotency-Key"
-    /// What a client accepts on a pull or a plain-feed fetch.
-    public static let acceptFeed = ("Accept", "application/feed+json, application/json")
+    /// JSON Feed's own media type, which pull pages are served as.
+    public static let feedMediaType = "application/feed+json"
+    /// What a client accepts on a pull or a plain-feed fetch: JSON Feed's media type, and plain JSON from
+    /// servers (and static hosts) that do not know it.
+    public static let acceptFeed = ("Accept", "\(feedMediaType), application/json")
     /// On every protocol response: the server's clock as RFC 3339 with milliseconds.
     public static let serverTimeHeader = "Briefing-Server-Time"
 

@@ -18,10 +18,14 @@ public final class BriefingStore: Sendable {
 
     /// Opens the store at `path`, migrating it to the current schema.
     ///
+    /// A store whose file or directory cannot be written (a read-only mount, a backup snapshot) opens
+    /// read-only: reading works, and every write throws `StoreError.readOnly`.
+    ///
     /// - Parameter create: make a new store (mode 0600, parent directories 0700) when none exists; when
     ///   false a missing file is `StoreError.notInitialised`.
     /// - Throws: `.corrupt` for a file that is not a SQLite database (checked before SQLite touches it),
-    ///   `.newerSchema` for a store with migrations this binary does not know.
+    ///   `.newerSchema` for a store with migrations this binary does not know, `.readOnly` for a read-only
+    ///   store that would need a migration.
     public static func open(path: String, create: Bool = false, busyTimeout: TimeInterval = 5) throws(StoreError) -> BriefingStore {
         let fileManager = FileManager.default
         if fileManager.fileExists(atPath: path) {
@@ -33,30 +37,42 @@ public final class BriefingStore: Sendable {
                                                  attributes: [.posixPermissions: 0o700])
             }
             guard fileManager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw .database("cannot create \(path)")
+                if access(StoreError.directory(of: path), W_OK) != 0 { throw .readOnly(path: path) }
+                throw .io(path: path, detail: "cannot create the file: \(String(cString: strerror(errno)))")
             }
         } else {
             throw .notInitialised(path: path)
         }
 
+        let access = StoreAccess(path: path)
         var configuration = Configuration()
         configuration.busyMode = .callback(Self.pollingBusyWait(timeout: busyTimeout))
         configuration.foreignKeysEnabled = true
-        configuration.prepareDatabase { db in
-            // WAL lets a reader list articles while a sync writes a page.
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        configuration.readonly = access != .readWrite
+        if access == .readWrite {
+            configuration.prepareDatabase { db in
+                // WAL lets a reader list articles while a sync writes a page. FULL syncs the log at every
+                // commit, so a mark `briefing mark` has acknowledged survives a power loss (NORMAL syncs
+                // only at checkpoints); it costs one fdatasync per transaction (docs/BENCHMARKS.md).
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
         }
         do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let queue = try DatabaseQueue(path: access.sqlitePath(path), configuration: configuration)
             let migrator = Self.migrator
-            try queue.read { db in
+            let complete = try queue.read { db in
                 let applied = try migrator.appliedIdentifiers(db)
                 let known = Set(ClientSchema.migrations.map(\.name))
                 let unknown = applied.subtracting(known).sorted()
                 if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
+                return try migrator.hasCompletedMigrations(db)
             }
-            try migrator.migrate(queue)
+            // A current store is not written on open: reading commands never wait for a writer's lock.
+            if !complete {
+                guard access == .readWrite else { throw StoreError.readOnly(path: path) }
+                try migrator.migrate(queue)
+            }
             return BriefingStore(path: path, queue: queue)
         } catch let error as StoreError {
             throw error
@@ -87,6 +103,38 @@ public final class BriefingStore: Sendable {
             migrator.registerMigration(name) { db in try db.execute(sql: sql) }
         }
         return migrator
+    }
+
+    /// How SQLite may open the store.
+    enum StoreAccess {
+        case readWrite
+        /// The file or its directory cannot be written; SQLite still reads (and locks) through the
+        /// write-ahead log and its -shm index when they are there.
+        case readOnly
+        /// On a read-only filesystem with no write-ahead log: SQLite cannot create the -shm index it needs
+        /// to read a WAL store, and nothing can change the file through this mount, so it reads the file
+        /// as immutable (no locks, no -shm). With a -wal present that would hide the log's commits, so
+        /// such a store opens `.readOnly` instead.
+        case immutable
+
+        init(path: String) {
+            if access(path, W_OK) == 0 && access(StoreError.directory(of: path), W_OK) == 0 {
+                self = .readWrite
+                return
+            }
+            var filesystem = statvfs()
+            let readOnlyFilesystem = statvfs(path, &filesystem) == 0 && filesystem.f_flag & UInt(ST_RDONLY) != 0
+            self = readOnlyFilesystem && !FileManager.default.fileExists(atPath: path + "-wal") ? .immutable : .readOnly
+        }
+
+        /// The name to hand SQLite: a `file:` URI with `immutable=1` for an immutable store.
+        func sqlitePath(_ path: String) -> String {
+            guard self == .immutable else { return path }
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove(charactersIn: "?#%")
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute) + "?immutable=1"
+        }
     }
 
     /// Refuses a file that does not start with SQLite's magic header, before SQLite opens (and might write) it.
@@ -145,13 +193,6 @@ extension StoreError {
             self = .database(String(describing: error))
             return
         }
-        switch error.resultCode {
-        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
-            self = .corrupt(path: path, detail: error.message ?? "damaged")
-        case .SQLITE_BUSY, .SQLITE_LOCKED:
-            self = .busy(detail: error.message ?? "locked")
-        default:
-            self = .database(error.message ?? "\(error.resultCode)")
-        }
+        self.init(sqliteCode: error.resultCode.rawValue, message: error.message, path: path)
     }
 }

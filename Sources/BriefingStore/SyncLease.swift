@@ -31,8 +31,12 @@ extension BriefingStore {
     /// Takes the store's sync lease, or throws `.busy` at once when another sync holds it.
     public func acquireSyncLease() throws(StoreError) -> SyncLease {
         let lockPath = syncLockPath
-        if !FileManager.default.fileExists(atPath: lockPath) {
-            _ = FileManager.default.createFile(atPath: lockPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        let files = FileManager.default
+        if !files.fileExists(atPath: lockPath),
+           !files.createFile(atPath: lockPath, contents: nil, attributes: [.posixPermissions: 0o600]) {
+            let directory = (path as NSString).deletingLastPathComponent
+            throw files.isWritableFile(atPath: directory.isEmpty ? "." : directory)
+                ? .io(path: lockPath, detail: "cannot create the sync lock") : .readOnly(path: path)
         }
         var configuration = Configuration()
         configuration.busyMode = .immediateError

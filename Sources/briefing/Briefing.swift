@@ -15,9 +15,9 @@ struct Briefing: AsyncParsableCommand {
             marks are pushed on the next sync.
 
             Exit codes: 0 ok, 64 usage, 65 malformed data from the server, 66 unknown article, \
-            69 server unreachable or failing, 70 internal error, 74 store unreadable or corrupt, \
-            75 temporary (store busy, another sync running), 77 authentication refused, 78 not initialised \
-            or bad configuration.
+            69 server unreachable or failing, 70 internal error, 74 store unreadable, corrupt, read-only \
+            (for a command that writes), disk full or I/O error, 75 temporary (store busy, another sync \
+            running), 77 authentication refused, 78 not initialised or bad configuration.
             """,
         subcommands: [
             Init.self, Sync.self, List.self, Show.self, Mark.self, Search.self, Status.self,

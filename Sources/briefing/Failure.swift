@@ -49,7 +49,7 @@ extension StoreError {
         switch self {
         case .notInitialised: Failure(message: description + ": run 'briefing init --server URL' first", status: .configuration)
         case .newerSchema: Failure(message: description, status: .configuration)
-        case .corrupt: Failure(message: description, status: .storeUnreadable)
+        case .corrupt, .diskFull, .io, .readOnly: Failure(message: description, status: .storeUnreadable)
         case .busy, .syncInProgress: Failure(message: description, status: .temporary)
         case .unknownArticle: Failure(message: description, status: .unknownArticle)
         case .badQuery: Failure(message: description, status: .usage)
@@ -84,6 +84,11 @@ private func exit(_ failure: Failure) -> ExitCode {
 func printError(_ message: String) {
     let line = "briefing: error: " + TerminalText.sanitize(message, singleLine: true) + "\n"
     fputs(line, stderr)
+}
+
+/// A one-line `briefing: warning: …` on stderr, for something the command worked around.
+func printWarning(_ message: String) {
+    fputs("briefing: warning: " + TerminalText.sanitize(message, singleLine: true) + "\n", stderr)
 }
 
 var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }

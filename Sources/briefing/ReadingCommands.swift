@@ -37,7 +37,11 @@ extension ListFilter: EnumerableFlag {}
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show an article as readable text, and mark it read.",
-        discussion: "HTML is rendered to text with links listed as numbered references. On a terminal the text goes through $PAGER (default: less).")
+        discussion: """
+            HTML is rendered to text with links listed as numbered references. On a terminal the text goes \
+            through $PAGER (default: less). On a read-only store the article is shown, left unread, and a \
+            warning says so on stderr (exit 0).
+            """)
 
     @OptionGroup var options: StoreOptions
     @Argument(help: "The article's id or handle.") var id: String
@@ -48,8 +52,13 @@ struct Show: AsyncParsableCommand {
             let (store, _) = try options.openInitialised()
             var stored = try store.article(id)
             if !noMark && !stored.summary.read {
-                try store.mark(.read, [stored.summary.id], wallClock: deviceClock())
-                stored.summary.read = true
+                do {
+                    try store.mark(.read, [stored.summary.id], wallClock: deviceClock())
+                    stored.summary.read = true
+                } catch StoreError.readOnly(let path) {
+                    // Reading a backup or a read-only mount is what the user came for; the mark is not.
+                    printWarning("not marked read: \(StoreError.readOnly(path: path))")
+                }
             }
             if options.json {
                 options.emit(articleJSON(stored))

@@ -26,6 +26,19 @@ import Testing
         }
     }
 
+    @Test func pullPagesAreServedAsFeedJSONWhilePushAndAdminAnswersStayPlainJSON() async throws {
+        try await InProcessServer.run { server in
+            let page = try await server.request(.get, "/v1/changes?limit=2")
+            #expect(page.status == .ok && page.headers[.contentType] == "application/feed+json")
+            let push = try await server.push([mark("m-1", "article-0001", time: at(1))])
+            #expect(push.headers[.contentType] == "application/json")
+            let state = try await server.request(.get, "/admin/state")
+            #expect(state.headers[.contentType] == "application/json")
+            let refused = try await server.request(.get, "/v1/changes?limit=x")
+            #expect(refused.status == .badRequest && refused.headers[.contentType] == "application/json")
+        }
+    }
+
     @Test func pullFromTheBeginningHasAnETagAnswered304UntilTheNextChange() async throws {
         try await InProcessServer.run { server in
             let first = try await server.request(.get, "/v1/changes?limit=10")
