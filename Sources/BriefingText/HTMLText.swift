@@ -100,7 +100,7 @@ func decodeText<Sink: DecodedTextSink>(
             continue
         }
         if byte == UInt8(ascii: "&") {
-            guard let (scalar, next) = HTMLEntities.decode(bytes, at: i, end: end, inAttribute: inAttribute) else {
+            guard let (scalar, second, next) = HTMLEntities.decode(bytes, at: i, end: end, inAttribute: inAttribute) else {
                 i += 1
                 continue
             }
@@ -110,6 +110,8 @@ func decodeText<Sink: DecodedTextSink>(
             case 0xA0: sink.appendNoBreakSpace()
             default: sink.appendScalar(scalar)
             }
+            // The second scalar of a two-scalar reference (`&NotEqualTilde;`) is never whitespace.
+            if let second { sink.appendScalar(second) }
             i = next
             runStart = i
         } else if byte <= 0x20 {
