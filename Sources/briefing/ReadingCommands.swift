@@ -37,7 +37,10 @@ extension ListFilter: EnumerableFlag {}
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show an article as readable text, and mark it read.",
-        discussion: "HTML is rendered to text with links listed as numbered references. On a terminal the text goes through $PAGER (default: less).")
+        discussion: """
+            HTML is rendered to text with links listed as numbered references, wrapped at $COLUMNS, else \
+            the terminal's width, else 80. On a terminal the text goes through $PAGER (default: less).
+            """)
 
     @OptionGroup var options: StoreOptions
     @Argument(help: "The article's id or handle.") var id: String
@@ -54,7 +57,7 @@ struct Show: ParsableCommand {
             if options.json {
                 options.emit(articleJSON(stored))
             } else {
-                page(renderArticle(stored, width: terminalWidth()))
+                page(renderArticle(stored, in: terminalEnvironment))
             }
         }
     }
