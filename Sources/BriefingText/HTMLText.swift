@@ -23,20 +23,23 @@ public struct RenderedText: Sendable, Equatable {
 /// pass what you print through `TerminalText`.
 ///
 /// Layout choices: paragraphs and other blocks are separated by a blank line; h1 is underlined with
-/// `=` and h2 with `-`, smaller headings stand alone on their line; list items start with `  • ` or
-/// `  1. ` and nested lists indent by the width of their parent's marker; blockquote lines start with
-/// `> `; `pre` keeps its lines as written. Wrapping counts one column per Unicode scalar and never
-/// breaks a word, so a URL longer than the width keeps its own line.
+/// `=` and h2 with `-`, smaller headings stand alone on their line; list items start with `  • ` (`  * `
+/// with `.ascii` markers) or `  1. ` and nested lists indent by the width of their parent's marker;
+/// blockquote lines start with `> `; `pre` keeps its lines as written. Wrapping counts the columns a
+/// terminal gives each character (`DisplayWidth`: two for CJK and emoji, none for combining marks),
+/// breaks at spaces and between CJK characters, and never inside a word, so a URL longer than the
+/// width keeps its own line.
 public enum HTMLText {
     /// Lays out `html` as text, wrapped to `width` columns when given.
     ///
     /// Links (except `javascript:`, `vbscript:`, `data:` and same-page `#` links) get a `[n]` after
     /// their text, numbered in order of first appearance with repeated targets sharing a number, and
-    /// are listed at the end under "References". Images show as `[image: alt]`.
-    public static func render(_ html: String, width: Int? = nil) -> RenderedText {
+    /// are listed at the end under "References". Images show as `[image: alt]`. `markers` gives the
+    /// list bullet.
+    public static func render(_ html: String, width: Int? = nil, markers: TextMarkers = .unicode) -> RenderedText {
         var source = TerminalText.sanitize(html, singleLine: false, keepingHTMLWhitespace: true)
         return source.withUTF8 { bytes in
-            var layout = TextLayout(bytes: bytes, width: width.flatMap { $0 > 0 ? $0 : nil })
+            var layout = TextLayout(bytes: bytes, width: width.flatMap { $0 > 0 ? $0 : nil }, markers: markers)
             layout.run()
             return layout.finish()
         }
@@ -100,7 +103,7 @@ func decodeText<Sink: DecodedTextSink>(
             continue
         }
         if byte == UInt8(ascii: "&") {
-            guard let (scalar, next) = HTMLEntities.decode(bytes, at: i, end: end, inAttribute: inAttribute) else {
+            guard let (scalar, second, next) = HTMLEntities.decode(bytes, at: i, end: end, inAttribute: inAttribute) else {
                 i += 1
                 continue
             }
@@ -110,6 +113,8 @@ func decodeText<Sink: DecodedTextSink>(
             case 0xA0: sink.appendNoBreakSpace()
             default: sink.appendScalar(scalar)
             }
+            // The second scalar of a two-scalar reference (`&NotEqualTilde;`) is never whitespace.
+            if let second { sink.appendScalar(second) }
             i = next
             runStart = i
         } else if byte <= 0x20 {

@@ -6,9 +6,15 @@ import Foundation
 /// as one. Block boundaries are only requested and written when the next text arrives, so empty
 /// elements and runs of closing tags never stack up blank lines. Nesting lives in `contexts`, an
 /// array, never the call stack.
+///
+/// Columns are counted as a terminal shows them (`DisplayWidth`): wide characters take two, combining
+/// marks none. Lines break at spaces, and also before a wide character, because Chinese and Japanese
+/// are written without spaces; never before closing punctuation such as `。` or after an opening
+/// bracket.
 struct TextLayout: DecodedTextSink {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let width: Int?
+    private let bullet: [UInt8]
     private var tokenizer: HTMLTokenizer
 
     private var output: [UInt8] = []
@@ -23,6 +29,10 @@ struct TextLayout: DecodedTextSink {
     private var pendingSpace = false
     private var word: [UInt8] = []
     private var wordColumns = 0
+    /// The word being flushed continues the previous one without a space, but may start a new line.
+    private var breakWithoutSpace = false
+    /// The last character of the word is an opening bracket: no line break may follow it.
+    private var noBreakAfterLast = false
 
     private var contexts: [Context] = []
     private var quoteCount = 0
@@ -53,9 +63,10 @@ struct TextLayout: DecodedTextSink {
         case item(pushed: Int)
     }
 
-    init(bytes: UnsafeBufferPointer<UInt8>, width: Int?) {
+    init(bytes: UnsafeBufferPointer<UInt8>, width: Int?, markers: TextMarkers) {
         self.bytes = bytes
         self.width = width
+        self.bullet = Array("  \(markers.bullet) ".utf8)
         self.tokenizer = HTMLTokenizer(bytes)
         output.reserveCapacity(bytes.count)
     }
@@ -197,8 +208,8 @@ struct TextLayout: DecodedTextSink {
             writeLineStart()
             endLine()
         }
-        var label = Array("  • ".utf8)
-        var columns = 4
+        var label = bullet
+        var columns = label.withUnsafeBufferPointer { TextLayout.columns(of: $0) }
         if case .list(let ordered, let next)? = contexts.last, ordered {
             label = Array("  \(next). ".utf8)
             columns = label.count
@@ -273,11 +284,11 @@ struct TextLayout: DecodedTextSink {
             reference.withUnsafeBufferPointer { appendPreformatted($0) }
         } else if word.isEmpty {
             // The link text ended in a space: the marker stands as its own word.
-            appendWordBytes(reference)
+            reference.withUnsafeBufferPointer { appendWordBytes($0) }
             flushWord()
             pendingSpace = true
         } else {
-            appendWordBytes(reference)
+            reference.withUnsafeBufferPointer { appendWordBytes($0) }
         }
     }
 
@@ -351,10 +362,42 @@ struct TextLayout: DecodedTextSink {
         if start < text.count { text[start...].withUnsafeBufferPointer { appendRun($0) } }
     }
 
-    private mutating func appendWordBytes<Bytes: Collection>(_ run: Bytes) where Bytes.Element == UInt8 {
+    /// Adds `run` (whole UTF-8 sequences) to the word, counting its columns; before a wide character
+    /// that may start a line, the word so far is flushed so the line can break there.
+    private mutating func appendWordBytes(_ run: UnsafeBufferPointer<UInt8>) {
         if link != nil { linkHasText = true }
-        word.append(contentsOf: run)
-        for byte in run where byte & 0xC0 != 0x80 { wordColumns += 1 }
+        let count = run.count
+        var i = 0
+        var kept = 0
+        while i < count {
+            let lead = run[i]
+            if lead < 0x80 {
+                wordColumns += 1
+                noBreakAfterLast = lead == UInt8(ascii: "(") || lead == UInt8(ascii: "[") || lead == UInt8(ascii: "{")
+                i += 1
+                continue
+            }
+            let (value, length) = TextLayout.scalar(in: run, at: i)
+            let kind = DisplayWidth.kind(value)
+            switch kind {
+            case .zero:
+                break
+            case .one:
+                wordColumns += 1
+                noBreakAfterLast = false
+            case .wide, .wideNoBreakBefore, .wideNoBreakAfter:
+                if kind != .wideNoBreakBefore && !noBreakAfterLast && (i > kept || !word.isEmpty) {
+                    word.append(contentsOf: UnsafeBufferPointer(rebasing: run[kept..<i]))
+                    kept = i
+                    flushWord()
+                    breakWithoutSpace = true
+                }
+                wordColumns += 2
+                noBreakAfterLast = kind == .wideNoBreakAfter
+            }
+            i += length
+        }
+        word.append(contentsOf: UnsafeBufferPointer(rebasing: run[kept..<count]))
     }
 
     private mutating func appendPreformatted(_ run: UnsafeBufferPointer<UInt8>) {
@@ -362,9 +405,35 @@ struct TextLayout: DecodedTextSink {
         if link != nil { linkHasText = true }
         if atLineStart || pendingBreak > 0 { writeLineStart() }
         output.append(contentsOf: run)
-        for byte in run where byte & 0xC0 != 0x80 { column += 1 }
+        column += TextLayout.columns(of: run)
         trailingNewlines = 0
         atLineStart = false
+    }
+
+    /// The code point whose UTF-8 sequence starts at `index`, and the sequence's length.
+    private static func scalar(in run: UnsafeBufferPointer<UInt8>, at index: Int) -> (value: UInt32, length: Int) {
+        let lead = run[index]
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        guard length > 1, index + length <= run.count else { return (UInt32(lead), 1) }
+        var value = UInt32(lead & (0x7F >> length))
+        for offset in 1..<length { value = value << 6 | UInt32(run[index + offset] & 0x3F) }
+        return (value, length)
+    }
+
+    private static func columns(of run: UnsafeBufferPointer<UInt8>) -> Int {
+        var total = 0
+        var i = 0
+        while i < run.count {
+            if run[i] < 0x80 {
+                total += 1
+                i += 1
+            } else {
+                let (value, length) = scalar(in: run, at: i)
+                total += DisplayWidth.kind(value).columns
+                i += length
+            }
+        }
+        return total
     }
 
     private mutating func flushWord() {
@@ -379,7 +448,11 @@ struct TextLayout: DecodedTextSink {
                 output.append(0x20)
                 column += 1
             }
+        } else if breakWithoutSpace, let width, column + wordColumns > width {
+            endLine()
+            writeLineStart()
         }
+        breakWithoutSpace = false
         output.append(contentsOf: word)
         column += wordColumns
         if heading > 0 { headingColumns = max(headingColumns, column - prefix.count) }

@@ -38,9 +38,9 @@ struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show an article as readable text, and mark it read.",
         discussion: """
-            HTML is rendered to text with links listed as numbered references. On a terminal the text goes \
-            through $PAGER (default: less). On a read-only store the article is shown, left unread, and a \
-            warning says so on stderr (exit 0).
+            HTML is rendered to text with links listed as numbered references, wrapped at $COLUMNS, else \
+            the terminal's width, else 80. On a terminal the text goes through $PAGER (default: less). On a \
+            read-only store the article is shown, left unread, and a warning says so on stderr (exit 0).
             """)
 
     @OptionGroup var options: StoreOptions
@@ -63,7 +63,7 @@ struct Show: AsyncParsableCommand {
             if options.json {
                 options.emit(articleJSON(stored))
             } else {
-                page(renderArticle(stored, width: terminalWidth()))
+                page(renderArticle(stored, in: terminalEnvironment))
             }
         }
     }

@@ -45,6 +45,10 @@ func conflictJSON(_ record: ConflictRecord) -> JSON {
     ])
 }
 
+/// The wrap width and markers for this run: `$COLUMNS`, the terminal on stdout and the locale.
+let terminalEnvironment = TerminalEnvironment(
+    environment: ProcessInfo.processInfo.environment, terminalColumns: terminalColumns())
+
 /// `list` and `search` lines: handle, unread dot, star, date, title — every piece terminal-safe.
 func printSummaries(_ articles: [ArticleSummary], empty: String) {
     if articles.isEmpty {
@@ -52,12 +56,13 @@ func printSummaries(_ articles: [ArticleSummary], empty: String) {
         return
     }
     let width = max(4, String(articles.map(\.handle).max() ?? 0).count)
+    let markers = terminalEnvironment.markers
     var out = ""
     for article in articles {
         let handle = String(article.handle)
         out += String(repeating: " ", count: width - handle.count) + handle
-        out += article.read ? "   " : " • "
-        out += article.starred ? "★ " : "  "
+        out += article.read ? "   " : " \(markers.unread) "
+        out += article.starred ? "\(markers.starred) " : "  "
         out += (article.datePublished.map { String($0.rfc3339.prefix(10)) } ?? "          ") + "  "
         out += TerminalText.sanitize(article.title ?? article.url ?? article.id, singleLine: true)
         if article.archived { out += "  (archived)" }
@@ -66,21 +71,23 @@ func printSummaries(_ articles: [ArticleSummary], empty: String) {
     print(out, terminator: "")
 }
 
-/// The article as a reader sees it: title, byline, body with numbered link references.
-func renderArticle(_ stored: StoredArticle, width: Int?) -> String {
+/// The article as a reader sees it: title, byline, body with numbered link references, wrapped to
+/// `terminal.wrapWidth` with its markers.
+func renderArticle(_ stored: StoredArticle, in terminal: TerminalEnvironment) -> String {
     let article = stored.article
+    let width = terminal.wrapWidth
     let title = TerminalText.sanitize(article.title ?? article.id, singleLine: true)
-    var lines = [title, String(repeating: "=", count: min(max(title.count, 3), width ?? 80))]
+    var lines = [title, String(repeating: "=", count: min(max(DisplayWidth.of(title), 3), width))]
     var byline: [String] = []
     if let date = article.datePublished { byline.append(String(date.rfc3339.prefix(16)).replacingOccurrences(of: "T", with: " ")) }
     let names = article.authors.compactMap(\.name)
     if !names.isEmpty { byline.append("by " + names.joined(separator: ", ")) }
-    if !byline.isEmpty { lines.append(TerminalText.sanitize(byline.joined(separator: " · "), singleLine: true)) }
+    if !byline.isEmpty { lines.append(TerminalText.sanitize(byline.joined(separator: " \(terminal.markers.separator) "), singleLine: true)) }
     if let url = article.url { lines.append(TerminalText.sanitize(url, singleLine: true)) }
     if !article.tags.isEmpty { lines.append(TerminalText.sanitize("tags: " + article.tags.joined(separator: ", "), singleLine: true)) }
     lines.append("")
     if let html = article.contentHTML {
-        lines.append(TerminalText.sanitize(HTMLText.render(html, width: width).text))
+        lines.append(TerminalText.sanitize(HTMLText.render(html, width: width, markers: terminal.markers).text))
     } else if let text = article.contentText {
         lines.append(TerminalText.sanitize(text))
     } else if let summary = article.summary {
@@ -89,12 +96,13 @@ func renderArticle(_ stored: StoredArticle, width: Int?) -> String {
     return lines.joined(separator: "\n") + "\n"
 }
 
-/// Columns of the terminal on stdout, or nil when stdout is not a terminal.
-func terminalWidth() -> Int? {
+/// Columns of the terminal on stdout, at most 100 (longer lines are hard to read), or nil when stdout
+/// is not a terminal or does not say.
+func terminalColumns() -> Int? {
     guard stdoutIsTerminal else { return nil }
     var size = winsize()
     if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 { return min(Int(size.ws_col), 100) }
-    return 80
+    return nil
 }
 
 /// Prints `text`, through $PAGER (default `less`) when stdout is a terminal. The text reaches the pager
