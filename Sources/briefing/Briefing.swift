@@ -4,7 +4,7 @@ import BriefingModel
 import BriefingStore
 
 @main
-struct Briefing: ParsableCommand {
+struct Briefing: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "briefing",
         abstract: "An offline-first news briefing: read, mark and search articles locally; sync when online.",

@@ -17,9 +17,9 @@ struct Failure: Error {
 
 /// Runs a command body, turning every known error into `briefing: error: …` on stderr and its exit code.
 /// Messages may quote server text: they are made terminal-safe, and they never contain the token.
-func guarded(_ body: () throws -> Void) throws {
+func guarded(_ body: () async throws -> Void) async throws {
     do {
-        try body()
+        try await body()
     } catch let failure as Failure {
         throw exit(failure.message, failure.code)
     } catch let error as SyncError {

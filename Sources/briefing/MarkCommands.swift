@@ -4,7 +4,7 @@ import BriefingProtocol
 import BriefingStore
 import BriefingSync
 
-struct Mark: ParsableCommand {
+struct Mark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Mark articles read, unread, starred or unstarred; works offline.",
         discussion: "The change applies at once and is queued for the next sync. Marking the same field again replaces the queued change.")
@@ -19,8 +19,8 @@ struct Mark: ParsableCommand {
         if !all && ids.isEmpty { throw ValidationError("give at least one article id or handle, or --all") }
     }
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let (store, _) = try options.openInitialised()
             let changed = try store.mark(action, all ? nil : ids, wallClock: deviceClock())
             if options.json {
@@ -34,7 +34,7 @@ struct Mark: ParsableCommand {
 
 extension MarkAction: ExpressibleByArgument {}
 
-struct Import: ParsableCommand {
+struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Add the items of a local JSON Feed file to the store (offline).",
         discussion: "Creates the store when there is none. Items keep their _briefing revision and state when present. A full resync later removes imported articles the server does not have.")
@@ -43,8 +43,8 @@ struct Import: ParsableCommand {
     @Argument(help: "A JSON Feed 1.0/1.1 file.") var file: String
     @Option(help: "Device name when a new store is created.") var device: String?
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw Failure(message: "cannot read \(file)", code: 66)
             }

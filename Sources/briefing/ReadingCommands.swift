@@ -4,7 +4,7 @@ import BriefingModel
 import BriefingStore
 import BriefingText
 
-struct List: ParsableCommand {
+struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List articles, newest first (unread by default).",
         discussion: "Each line starts with the article's handle, a short local number that show and mark accept in place of the id.")
@@ -19,8 +19,8 @@ struct List: ParsableCommand {
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let (store, _) = try options.openInitialised()
             let articles = try store.list(filter, tag: tag, limit: limit)
             if options.json {
@@ -34,7 +34,7 @@ struct List: ParsableCommand {
 
 extension ListFilter: EnumerableFlag {}
 
-struct Show: ParsableCommand {
+struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show an article as readable text, and mark it read.",
         discussion: "HTML is rendered to text with links listed as numbered references. On a terminal the text goes through $PAGER (default: less).")
@@ -43,8 +43,8 @@ struct Show: ParsableCommand {
     @Argument(help: "The article's id or handle.") var id: String
     @Flag(help: "Do not mark the article read.") var noMark = false
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let (store, _) = try options.openInitialised()
             var stored = try store.article(id)
             if !noMark && !stored.summary.read {
@@ -60,7 +60,7 @@ struct Show: ParsableCommand {
     }
 }
 
-struct Search: ParsableCommand {
+struct Search: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search titles, summaries and bodies; best match first.",
         discussion: """
@@ -72,8 +72,8 @@ struct Search: ParsableCommand {
     @Argument(help: "The search query.") var query: String
     @Option(help: "At most this many results.") var limit: Int?
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let (store, _) = try options.openInitialised()
             let articles = try store.search(query, limit: limit)
             if options.json {
@@ -85,13 +85,13 @@ struct Search: ParsableCommand {
     }
 }
 
-struct Status: ParsableCommand {
+struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show counts, pending marks, the server and the last sync.")
 
     @OptionGroup var options: StoreOptions
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let (store, _) = try options.openInitialised()
             let status = try store.status()
             let marksNote = status.serverKind == .feed ? "local only (a plain feed has no server state)" : "synced"
@@ -122,15 +122,15 @@ struct Status: ParsableCommand {
     }
 }
 
-struct Conflicts: ParsableCommand {
+struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the conflict log: both sides, the winner and the rule, newest first.")
 
     @OptionGroup var options: StoreOptions
     @Option(help: "At most this many entries.") var limit: Int?
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let (store, _) = try options.openInitialised()
             let records = try store.conflicts(limit: limit)
             if options.json {
@@ -155,7 +155,7 @@ struct Conflicts: ParsableCommand {
     }
 }
 
-struct Prune: ParsableCommand {
+struct Prune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove read, unstarred articles older than DAYS. Unread and starred ones are never removed.")
 
@@ -167,8 +167,8 @@ struct Prune: ParsableCommand {
         if olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
     }
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let (store, _) = try options.openInitialised()
             let removed = try store.prune(olderThanDays: olderThan)
             if vacuum { try store.vacuum() }

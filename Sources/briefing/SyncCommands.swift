@@ -9,7 +9,7 @@ import BriefingSync
 import Glibc
 #endif
 
-struct Init: ParsableCommand {
+struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Point the store at a server: a Briefing protocol base URL or a plain JSON Feed URL.",
         discussion: """
@@ -52,8 +52,8 @@ struct Init: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             guard let url = URL(string: server), url.scheme != nil, url.host != nil else {
                 throw Failure.usage("--server must be an absolute http(s) URL")
             }
@@ -90,7 +90,7 @@ struct Init: ParsableCommand {
     }
 }
 
-struct Sync: ParsableCommand {
+struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Push pending marks, then pull what changed since the last sync.",
         discussion: """
@@ -113,8 +113,8 @@ struct Sync: ParsableCommand {
         if let retryBudget, retryBudget < 0 { throw ValidationError("--retry-budget must be 0 or more") }
     }
 
-    func run() throws {
-        try guarded {
+    func run() async throws {
+        try await guarded {
             let (store, settings) = try options.openInitialised()
             guard settings.isConfigured else { throw StoreError.notInitialised(path: options.path) }
             let lock = try SyncLock(storePath: options.path)
