@@ -1,4 +1,26 @@
 import Foundation
+import Logging
+
+/// What `RetryingTransport` decided after one attempt: logged at debug level and handed to `onDecision`
+/// (`briefing sync --trace` writes it beside the exchange).
+public enum RetryDecision: Sendable, Equatable {
+    /// The outcome goes back to the caller: a success, or a failure that retrying cannot heal.
+    case final
+    /// Another attempt follows after this many seconds.
+    case retry(after: TimeInterval)
+    /// Retrying might heal it, but the attempts or the budget ran out: the outcome goes back as it is.
+    case giveUp(String)
+}
+
+extension RetryDecision: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .final: "final"
+        case .retry(let wait): "retrying in \(RetryingTransport.seconds(wait)) s"
+        case .giveUp(let reason): "giving up: \(reason)"
+        }
+    }
+}
 
 /// A `Transport` that tries a request again while the failure looks temporary, within a `RetryPolicy`.
 ///
@@ -18,6 +40,9 @@ public final class RetryingTransport: Transport {
     private let now: () -> Date
     private let sleep: (TimeInterval) -> Void
     private let random: () -> Double
+    private let logger = Logger(label: "briefing.retry")
+    /// Called after every attempt with what happens next; set it before the first request.
+    public var onDecision: ((HTTPRequest, RetryDecision) -> Void)?
 
     /// `now`, `sleep` and `random` (0..<1) exist so tests can run the policy on a fake clock.
     public init(_ base: Transport, policy: RetryPolicy = RetryPolicy(), now: @escaping () -> Date = Date.init,
@@ -36,12 +61,34 @@ public final class RetryingTransport: Transport {
         while true {
             let outcome = Result { () throws(TransportError) in try base.send(request) }
             attempts += 1
-            guard attempts < policy.maxAttempts, let wait = wait(after: outcome, failures: attempts),
-                  now().timeIntervalSince(start) + wait <= policy.budget
-            else { return try outcome.get() }
+            let decision = decide(after: outcome, attempts: attempts, since: start)
+            if case .final = decision {} else {
+                logger.debug("\(request.method) \(request.url.path) attempt \(attempts): \(Self.describe(outcome)); \(decision)")
+            }
+            onDecision?(request, decision)
+            guard case .retry(let wait) = decision else { return try outcome.get() }
             sleep(wait)
         }
     }
+
+    private func decide(after outcome: Result<HTTPResponse, TransportError>, attempts: Int, since start: Date) -> RetryDecision {
+        guard let wait = wait(after: outcome, failures: attempts) else { return .final }
+        if attempts >= policy.maxAttempts { return .giveUp("\(attempts) attempts made") }
+        let elapsed = now().timeIntervalSince(start)
+        if elapsed + wait > policy.budget {
+            return .giveUp("a wait of \(Self.seconds(wait)) s would pass the \(Self.seconds(policy.budget)) s retry budget")
+        }
+        return .retry(after: wait)
+    }
+
+    private static func describe(_ outcome: Result<HTTPResponse, TransportError>) -> String {
+        switch outcome {
+        case .success(let response): "HTTP \(response.status)"
+        case .failure(let error): "\(error)"
+        }
+    }
+
+    static func seconds(_ value: TimeInterval) -> String { String(format: "%.3f", value) }
 
     /// The pause before the next attempt, or nil when this outcome is final.
     private func wait(after outcome: Result<HTTPResponse, TransportError>, failures: Int) -> TimeInterval? {

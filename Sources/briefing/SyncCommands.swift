@@ -63,21 +63,30 @@ struct Init: AsyncParsableCommand {
                 throw Failure.usage("\(error)")
             }
             let token = try readToken(file: tokenFile)
-            let store = try options.open(create: true)
-            let previous = try store.settings()
+            // A new store is created only once the server has answered, and removed again if configuring
+            // it fails: a failed init leaves no file behind. An existing store is opened (and checked) first.
+            let existed = FileManager.default.fileExists(atPath: options.path)
+            let existing = existed ? try options.open() : nil
+            let previous = try existing?.settings()
             var settings = SyncSettings(device: device ?? previous?.device ?? defaultDeviceName())
             settings.serverURL = url.absoluteString
             settings.tokenFile = tokenFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             settings.caFile = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             settings.allowInsecureHTTP = allowInsecureHTTP
             settings.policy = try parsedPolicy()
-            let transport = makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2)
+            let transport = try makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2)
             settings.serverKind = try ServerProbe.kind(of: url, transport: transport, bearerToken: token)
-            switch try store.configure(settings, force: force) {
-            case .configured:
-                break
-            case .refusedPopulated(let articles, let server):
-                throw Failure.config("store holds \(articles) articles from \(server ?? "another source"); use --force to empty it and switch")
+            let store = try existing ?? options.open(create: true)
+            do {
+                switch try store.configure(settings, force: force) {
+                case .configured:
+                    break
+                case .refusedPopulated(let articles, let server):
+                    throw Failure.config("store holds \(articles) articles from \(server ?? "another source"); use --force to empty it and switch")
+                }
+            } catch {
+                if !existed { removeStoreFiles(options.path) }
+                throw error
             }
             if options.json {
                 options.emit(.object([("server", .string(url.absoluteString)),
@@ -98,14 +107,24 @@ struct Sync: AsyncParsableCommand {
             stopped. Failed requests are retried (Retry-After honoured, else exponential backoff with jitter) \
             until the retry budget runs out: then exit 69. Only one sync runs per store at a time (exit 75). \
             A plain JSON Feed is fetched with If-None-Match/If-Modified-Since (a 304 changes nothing), its \
-            next_url pages followed once each; --full fetches it without them. \
-            Environment: BRIEFING_TIMEOUT and BRIEFING_RETRY_BUDGET (seconds) set the defaults of the flags.
+            next_url pages followed once each; --full fetches it without them.
+
+            The timeout and retry budget come from the flags, else $BRIEFING_TIMEOUT and \
+            $BRIEFING_RETRY_BUDGET (seconds), else what 'briefing config' stored, else 30 and 60.
+
+            --trace FILE (or - for stderr) writes one JSON line per HTTP attempt: time, method, url \
+            (without user name or password), status, request_bytes, response_bytes, ms, attempt, decision \
+            (final, retry or give-up), retry_in_s, and for pulls page, change_token, next_change_token and \
+            has_more. The Authorization header and the bearer token are never written: attach the file to a \
+            bug report. A trace file that cannot be created exits 73.
             """)
 
     @OptionGroup var options: StoreOptions
     @Flag(help: "Pull everything again from the beginning.") var full = false
     @Option(help: "Seconds allowed for one request (default 30, env BRIEFING_TIMEOUT).") var timeout: Double?
     @Option(help: "Seconds of retrying before giving up (default 60, env BRIEFING_RETRY_BUDGET).") var retryBudget: Double?
+    @Option(help: ArgumentHelp("Write one JSON line per HTTP attempt to this file (- for stderr).", valueName: "file"))
+    var trace: String?
     @Option(help: .hidden) var pageSize: Int?
 
     func validate() throws {
@@ -119,15 +138,17 @@ struct Sync: AsyncParsableCommand {
             guard settings.isConfigured else { throw StoreError.notInitialised(path: options.path) }
             let lock = try SyncLock(storePath: options.path)
             defer { lock.release() }
-            let environment = ProcessInfo.processInfo.environment
-            let timeout = timeout ?? environment["BRIEFING_TIMEOUT"].flatMap(Double.init) ?? 30
-            let budget = retryBudget ?? environment["BRIEFING_RETRY_BUDGET"].flatMap(Double.init) ?? 60
+            let (timeout, budget) = networkLimits(timeout: timeout, retryBudget: retryBudget, settings: settings)
+            Messages.debug("syncing \(options.path) with \(settings.serverURL ?? "-") as \(settings.device); "
+                           + "timeout \(timeout) s, retry budget \(budget) s")
+            let token = try readToken(file: settings.tokenFile)
             let engine = SyncEngine(store: store,
-                                    transport: makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget),
-                                    bearerToken: try readToken(file: settings.tokenFile))
+                                    transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget,
+                                                                 trace: trace, bearerToken: token),
+                                    bearerToken: token)
             engine.now = deviceClock
             if let pageSize { engine.pageSize = max(1, min(pageSize, Endpoint.maxLimit)) }
-            if stderrIsTerminal && !options.json {
+            if stderrIsTerminal && !options.json && !Messages.isQuiet {
                 engine.progress = { progress in
                     let r = progress.report
                     fputs("\r\(progress.phase.rawValue): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ", stderr)
@@ -135,6 +156,7 @@ struct Sync: AsyncParsableCommand {
             }
             let report = try engine.run(full: full)
             if engine.progress != nil { fputs("\n", stderr) }
+            try store.saveLastSyncMessages(Messages.recorded)
             if options.json {
                 options.emit(.object([
                     ("pushed", .int(report.pushed)), ("pulled", .int(report.pulled)), ("deleted", .int(report.deleted)),
@@ -155,10 +177,32 @@ struct Sync: AsyncParsableCommand {
     }
 }
 
-/// libcurl with retries: the transport every networked command uses.
-func makeTransport(caFile: String?, timeout: Double, budget: Double) -> Transport {
+/// libcurl with retries: the transport every networked command uses. With `trace` (a file, or - for
+/// stderr) every attempt is also written as a JSON line, with `bearerToken` masked.
+func makeTransport(caFile: String?, timeout: Double, budget: Double, trace: String? = nil,
+                   bearerToken: String? = nil) throws -> Transport {
     let curl = CurlTransport(configuration: .init(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile))
-    return RetryingTransport(curl, policy: RetryPolicy(budget: budget))
+    guard let trace else { return RetryingTransport(curl, policy: RetryPolicy(budget: budget)) }
+    let tracer = TraceTransport(curl, output: try TraceTransport.open(trace), bearerToken: bearerToken)
+    let retrying = RetryingTransport(tracer, policy: RetryPolicy(budget: budget))
+    retrying.onDecision = { request, decision in tracer.decided(request, decision) }
+    return retrying
+}
+
+/// Seconds per request and of retrying: the flag, else $BRIEFING_TIMEOUT / $BRIEFING_RETRY_BUDGET, else
+/// what `briefing config` stored, else 30 and 60.
+func networkLimits(timeout: Double?, retryBudget: Double?, settings: SyncSettings) -> (timeout: Double, budget: Double) {
+    let environment = ProcessInfo.processInfo.environment
+    let timeout = timeout ?? environment["BRIEFING_TIMEOUT"].flatMap(Double.init) ?? settings.requestTimeout ?? 30
+    let budget = retryBudget ?? environment["BRIEFING_RETRY_BUDGET"].flatMap(Double.init) ?? settings.retryBudget ?? 60
+    return (timeout, budget)
+}
+
+/// Removes a store this process created, with SQLite's side files.
+func removeStoreFiles(_ path: String) {
+    for file in [path, path + "-wal", path + "-shm"] {
+        try? FileManager.default.removeItem(atPath: file)
+    }
 }
 
 /// The bearer token from a file (first line, trimmed) or $BRIEFING_TOKEN; nil when neither is set.
