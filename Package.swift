@@ -9,7 +9,10 @@ let package = Package(
     products: [
         .executable(name: "briefing", targets: ["briefing"]),
         .executable(name: "briefing-mock-server", targets: ["briefing-mock-server"]),
-        .library(name: "BriefingSync", targets: ["BriefingSync"]),
+        // What an app links: the store, the sync engine and the facade over them. No libcurl.
+        .library(name: "BriefingKit", targets: ["BriefingKit"]),
+        // The libcurl transport, for Linux front ends.
+        .library(name: "BriefingCurl", targets: ["BriefingCurl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,6 +38,8 @@ let package = Package(
             "BriefingModel", "BriefingProtocol", "BriefingStore", "BriefingText",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The facade an app links: open a store, sync (async, cancellable), observe events, read and mark.
+        .target(name: "BriefingKit", dependencies: ["BriefingModel", "BriefingStore", "BriefingSync"]),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -44,7 +49,7 @@ let package = Package(
         .target(name: "BriefingCurl", dependencies: ["CCurl", "BriefingSync"]),
         // The CLI.
         .executableTarget(name: "briefing", dependencies: [
-            "BriefingModel", "BriefingStore", "BriefingSync", "BriefingCurl", "BriefingText",
+            "BriefingKit", "BriefingModel", "BriefingStore", "BriefingSync", "BriefingCurl", "BriefingText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -8,46 +8,26 @@ import Foundation
 /// so consecutive requests to the same server reuse the open connection (and TLS session).
 /// ```swift
 /// let transport = CurlTransport(configuration: .init(requestTimeout: 20, caFile: "/etc/briefing/ca.pem"))
-/// let page = try transport.send(HTTPRequest(url: pullURL, headers: [("Authorization", "Bearer \(token)")]))
+/// let page = try await transport.send(TransportRequest(url: pullURL, headers: [("Authorization", "Bearer \(token)")]))
 /// ```
 /// TLS peer and host verification are always on; redirects are followed up to `maxRedirects` and only to
 /// http or https; bodies are decompressed (gzip, deflate and whatever else libcurl decodes) and capped at
-/// `Configuration.maxResponseSize`. Calls are serialised: a handle serves one transfer at a time.
+/// `Configuration.maxResponseSize`. Calls are serialised: a handle serves one transfer at a time, on the
+/// transport's own dispatch queue (libcurl's easy interface blocks, and must not hold up the Task pool).
+/// Cancelling the calling Task aborts the transfer through libcurl's progress callback.
+///
+/// `@unchecked Sendable`: the easy handle and the error buffer are touched only by blocks on `queue`, a
+/// serial queue, so no two threads ever use them at once; everything else is immutable.
 public final class CurlTransport: Transport, @unchecked Sendable {
-    /// Limits and trust settings for every request a `CurlTransport` sends.
-    ///
-    /// The defaults suit a sync over a phone-grade connection; `caFile` is for a self-hosted server whose
-    /// certificate comes from a private CA. There is deliberately no switch to turn verification off.
-    public struct Configuration: Sendable, Equatable {
-        /// Seconds allowed for DNS, TCP and the TLS handshake.
-        public var connectTimeout: TimeInterval
-        /// Seconds allowed for one whole request, connection included.
-        public var requestTimeout: TimeInterval
-        /// The largest decoded body accepted, in bytes.
-        public var maxResponseSize: Int
-        /// A PEM file of CA certificates to verify the server against, instead of the system bundle.
-        public var caFile: String?
-        /// Sent unless the request carries its own User-Agent.
-        public var userAgent: String
-
-        public init(connectTimeout: TimeInterval = 10, requestTimeout: TimeInterval = 30,
-                    maxResponseSize: Int = 64 << 20, caFile: String? = nil, userAgent: String = "briefing") {
-            self.connectTimeout = connectTimeout
-            self.requestTimeout = requestTimeout
-            self.maxResponseSize = maxResponseSize
-            self.caFile = caFile
-            self.userAgent = userAgent
-        }
-    }
+    public typealias Configuration = TransportConfiguration
 
     /// How many redirects one request may follow.
-    public static let maxRedirects = 5
+    public static let maxRedirects = TransportConfiguration.maxRedirects
 
     public let configuration: Configuration
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    /// An easy handle must never run two transfers at once; this lock is what makes the class Sendable.
-    private let lock = NSLock()
+    private let queue = DispatchQueue(label: "briefing.curl")
 
     public init(configuration: Configuration = Configuration()) {
         precondition(globalInit == CURLE_OK, "curl_global_init failed: \(globalInit.rawValue)")
@@ -64,24 +44,41 @@ public final class CurlTransport: Transport, @unchecked Sendable {
         errorBuffer.deallocate()
     }
 
-    public func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
+    public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         try RequestCheck.validate(request)
-        lock.lock()
-        defer { lock.unlock() }
+        if Task.isCancelled { throw .cancelled }
+        let cancellation = Cancellation()
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<TransportResponse, TransportError>, Never>) in
+                queue.async {
+                    continuation.resume(returning: Result { () throws(TransportError) in
+                        try self.perform(request, cancellation: cancellation)
+                    })
+                }
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+        return try outcome.get()
+    }
+
+    /// Runs one transfer to the end; only ever called on `queue`.
+    private func perform(_ request: TransportRequest, cancellation: Cancellation) throws(TransportError) -> TransportResponse {
         let headers = headerList(for: request)
         defer { curl_slist_free_all(headers) }
-        let collector = ResponseCollector(limit: configuration.maxResponseSize)
+        let collector = ResponseCollector(limit: configuration.maxResponseSize, cancellation: cancellation)
         let code = try withExtendedLifetime(collector) { () throws(TransportError) -> CURLcode in
             // Reset drops the previous request's options but keeps the connection and DNS caches.
             curl_easy_reset(handle)
             try configure(for: request, headers: headers, collector: collector)
             return curl_easy_perform(handle)
         }
+        if code == CURLE_ABORTED_BY_CALLBACK && cancellation.isCancelled { throw .cancelled }
         guard code == CURLE_OK else { throw failure(code, collector: collector, request: request) }
-        return HTTPResponse(status: responseCode(), headers: collector.headers, body: collector.body)
+        return TransportResponse(status: responseCode(), headers: collector.headers, body: collector.body)
     }
 
-    private func configure(for request: HTTPRequest, headers: UnsafeMutablePointer<curl_slist>?,
+    private func configure(for request: TransportRequest, headers: UnsafeMutablePointer<curl_slist>?,
                            collector: ResponseCollector) throws(TransportError) {
         errorBuffer[0] = 0
         try set(CURLOPT_ERRORBUFFER, pointer: errorBuffer)
@@ -109,7 +106,7 @@ public final class CurlTransport: Transport, @unchecked Sendable {
         try set(CURLOPT_USERAGENT, string: configuration.userAgent)
     }
 
-    private func setMethodAndBody(_ request: HTTPRequest) throws(TransportError) {
+    private func setMethodAndBody(_ request: TransportRequest) throws(TransportError) {
         let method = request.method.uppercased()
         switch (method, request.body) {
         case ("GET", nil):
@@ -143,11 +140,16 @@ public final class CurlTransport: Transport, @unchecked Sendable {
         try set(CURLOPT_WRITEDATA, pointer: context)
         try check(briefing_curl_setopt_header_callback(handle, receiveHeader), option: "CURLOPT_HEADERFUNCTION")
         try set(CURLOPT_HEADERDATA, pointer: context)
+        // The progress callback is where a cancelled Task stops the transfer (curl calls it about once a
+        // second while idle, and on every chunk).
+        try check(briefing_curl_setopt_xferinfo_callback(handle, checkCancelled), option: "CURLOPT_XFERINFOFUNCTION")
+        try set(CURLOPT_XFERINFODATA, pointer: context)
+        try set(CURLOPT_NOPROGRESS, 0)
     }
 
     /// `Expect:` with no value stops curl from waiting for `100 Continue` before larger bodies, a round
     /// trip that servers without support for it turn into a one-second stall.
-    private func headerList(for request: HTTPRequest) -> UnsafeMutablePointer<curl_slist>? {
+    private func headerList(for request: TransportRequest) -> UnsafeMutablePointer<curl_slist>? {
         var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
         for (name, value) in request.headers {
             // "Name:" would tell curl to remove the header; "Name;" is its spelling for an empty value.
@@ -162,7 +164,7 @@ public final class CurlTransport: Transport, @unchecked Sendable {
         return code
     }
 
-    private func failure(_ code: CURLcode, collector: ResponseCollector, request: HTTPRequest) -> TransportError {
+    private func failure(_ code: CURLcode, collector: ResponseCollector, request: TransportRequest) -> TransportError {
         let buffered = String(cString: errorBuffer)
         let detail = buffered.isEmpty ? String(cString: curl_easy_strerror(code)) : buffered
         return .fromCurl(code, detail: "\(detail) (\(request.method) \(RequestCheck.redacted(request.url)))",
@@ -219,6 +221,11 @@ private let receiveBody: briefing_curl_data_callback = { buffer, size, count, co
     let length = size * count
     // Returning fewer bytes than offered makes curl abort the transfer with CURLE_WRITE_ERROR.
     return collector.appendBody(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : 0
+}
+
+private let checkCancelled: briefing_curl_xferinfo_callback = { context, _, _, _, _ in
+    let collector = Unmanaged<ResponseCollector>.fromOpaque(context!).takeUnretainedValue()
+    return collector.cancellation.isCancelled ? 1 : 0
 }
 
 private let receiveHeader: briefing_curl_data_callback = { buffer, size, count, context in

@@ -5,7 +5,7 @@ import Foundation
 enum RequestCheck {
     /// A method or header name outside the HTTP token alphabet, or a value with CR, LF or NUL, could
     /// smuggle a second header or request onto the connection; such a request is refused before curl sees it.
-    static func validate(_ request: HTTPRequest) throws(TransportError) {
+    static func validate(_ request: TransportRequest) throws(TransportError) {
         guard isToken(request.method) else {
             throw .refused("invalid HTTP method \(request.method.debugDescription)")
         }

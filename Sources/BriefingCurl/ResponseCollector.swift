@@ -6,14 +6,16 @@ import Foundation
 /// One collector lives for one `send`; the curl callbacks reach it through an `Unmanaged` pointer.
 final class ResponseCollector {
     let limit: Int
+    let cancellation: Cancellation
     private(set) var body = Data()
     private(set) var headers: [String: String] = [:]
     /// Set when the body outgrew `limit`, so the write error curl reports can be told apart from others.
     private(set) var exceededLimit = false
     private var lastHeaderName: String?
 
-    init(limit: Int) {
+    init(limit: Int, cancellation: Cancellation = Cancellation()) {
         self.limit = limit
+        self.cancellation = cancellation
     }
 
     /// Appends decoded body bytes; false (and nothing appended) once the body would pass the limit.
@@ -69,5 +71,25 @@ final class ResponseCollector {
     private func continueHeader(_ line: String) {
         guard let name = lastHeaderName, let existing = headers[name] else { return }
         headers[name] = existing + " " + line.trimmingCharacters(in: .whitespaces)
+    }
+}
+
+/// Set from a Task's cancellation handler, read by libcurl's progress callback on the transfer's thread.
+///
+/// `@unchecked Sendable`: the one mutable field is only read and written under `lock`.
+final class Cancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    func cancel() {
+        lock.lock()
+        cancelled = true
+        lock.unlock()
+    }
+
+    var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
     }
 }

@@ -7,7 +7,7 @@ import BriefingModel
 ///
 /// Open it with `BriefingStore.open(path:create:)`; every method runs in its own transaction, so each
 /// logical change (a mark and its pending row, a pulled page and its change token) lands whole or not at all.
-public final class BriefingStore: @unchecked Sendable {
+public final class BriefingStore: Sendable {
     public let path: String
     let queue: DatabaseQueue
 

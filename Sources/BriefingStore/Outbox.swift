@@ -23,6 +23,8 @@ public struct PushTally: Hashable, Sendable {
     public var acknowledged = 0
     public var conflicts = 0
     public var gone = 0
+    /// Each conflict judged, as logged.
+    public var conflictRecords: [ConflictRecord] = []
     public init() {}
 }
 
@@ -92,7 +94,7 @@ extension BriefingStore {
                         try Self.logConflict(ConflictRecord(
                             articleID: mark.articleID, field: mark.field.rawValue, local: .init(mark.state),
                             server: .init(server.state), winner: server.state == mark.state ? .local : .server,
-                            rule: verdict.rule.rawValue, resolvedAt: now), db)
+                            rule: verdict.rule.rawValue, resolvedAt: now), &tally.conflictRecords, db)
                     }
                 case .gone:
                     tally.gone += 1

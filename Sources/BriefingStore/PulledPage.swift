@@ -67,13 +67,7 @@ public struct PullTally: Hashable, Sendable {
     /// Deleted on the server but kept as archived because they are starred here.
     public var archived = 0
     public var conflicts = 0
+    /// Each conflict judged, as logged.
+    public var conflictRecords: [ConflictRecord] = []
     public init() {}
-
-    public static func += (lhs: inout PullTally, rhs: PullTally) {
-        lhs.pulled += rhs.pulled
-        lhs.states += rhs.states
-        lhs.deleted += rhs.deleted
-        lhs.archived += rhs.archived
-        lhs.conflicts += rhs.conflicts
-    }
 }

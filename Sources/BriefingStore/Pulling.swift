@@ -115,7 +115,8 @@ extension BriefingStore {
             tally.conflicts += 1
             try logConflict(ConflictRecord(
                 articleID: id, field: field.rawValue, local: .init(pending), server: .init(server.state),
-                winner: verdict.winner == .current ? .server : .local, rule: rule.rawValue, resolvedAt: now), db)
+                winner: verdict.winner == .current ? .server : .local, rule: rule.rawValue, resolvedAt: now),
+                &tally.conflictRecords, db)
         }
     }
 
@@ -131,14 +132,14 @@ extension BriefingStore {
             tally.conflicts += 1
             try logConflict(ConflictRecord(
                 articleID: id, field: mark.field.rawValue, local: .init(mark.state), server: .init(value: "deleted"),
-                winner: .server, rule: "delete-wins", resolvedAt: now), db)
+                winner: .server, rule: "delete-wins", resolvedAt: now), &tally.conflictRecords, db)
         }
         if row["starred"] as Bool {
             try db.execute(sql: "DELETE FROM pending_mark WHERE article_id = ?", arguments: [id])
             try db.execute(sql: "UPDATE article SET archived = 1 WHERE id = ?", arguments: [id])
             try logConflict(ConflictRecord(
                 articleID: id, field: "article", local: .init(value: "starred"), server: .init(value: "deleted"),
-                winner: .server, rule: "delete-wins; kept as archived", resolvedAt: now), db)
+                winner: .server, rule: "delete-wins; kept as archived", resolvedAt: now), &tally.conflictRecords, db)
             tally.archived += 1
             tally.conflicts += 1
         } else {

@@ -199,7 +199,8 @@ extension BriefingStore {
             read: row["is_read"], starred: row["is_starred"], archived: row["archived"], tags: tags)
     }
 
-    static func logConflict(_ record: ConflictRecord, _ db: Database) throws {
+    static func logConflict(_ record: ConflictRecord, _ log: inout [ConflictRecord], _ db: Database) throws {
+        log.append(record)
         try db.cachedStatement(sql: """
             INSERT INTO conflict_log (article_id, field, local_value, local_changed_at, local_device,
                 server_value, server_changed_at, server_device, winner, rule, resolved_at)

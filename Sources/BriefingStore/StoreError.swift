@@ -9,6 +9,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case corrupt(path: String, detail: String)
     /// Another process holds the store past the busy timeout.
     case busy(detail: String)
+    /// Another sync holds this store's sync lease.
+    case syncInProgress
     /// No article has this id or handle.
     case unknownArticle(String)
     /// A search query FTS5 cannot parse.
@@ -19,13 +21,15 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notInitialised(let path):
-            "no briefing store at \(path): run 'briefing init --server URL' first"
+            "no briefing store at \(path)"
         case .newerSchema(let path, let unknown):
             "store \(path) was written by a newer Briefing (schema \(unknown.joined(separator: ", "))); upgrade briefing"
         case .corrupt(let path, let detail):
             "store \(path) is unreadable or corrupt (\(detail)); it was left untouched"
         case .busy(let detail):
             "store is busy (\(detail)); try again"
+        case .syncInProgress:
+            "another sync is running on this store"
         case .unknownArticle(let reference):
             "no article with id or handle '\(reference)'"
         case .badQuery(let detail):

@@ -7,21 +7,24 @@ import BriefingStore
 /// `next_url` pages followed once each, items diffed by id and `date_modified`. A plain feed is a window,
 /// not a set: items that leave it stay until `prune` removes them. Marks stay on this device.
 struct FeedFollower {
-    let engine: SyncEngine
+    let client: ProtocolClient
+    let store: BriefingStore
     let feedURL: URL
     let settings: SyncSettings
     /// `sync --full`: fetch without validators, so the feed is read again even when the server says 304.
     var unconditional = false
+    var now: @Sendable () -> Timestamp = { .now }
+    var events: (@Sendable (SyncEvent) -> Void)?
     /// More pages than this is a runaway feed, not a briefing.
     static let maxPages = 1_000
 
-    func run(_ report: inout SyncReport) throws(SyncError) {
-        var headers = accept + engine.authorization
+    func run(_ report: inout SyncReport) async throws(SyncError) {
+        var headers = accept + client.authorization
         if !unconditional {
             if let etag = settings.feedETag { headers.append(("If-None-Match", etag)) }
             if let modified = settings.feedLastModified { headers.append(("If-Modified-Since", modified)) }
         }
-        let first = try engine.send(HTTPRequest(url: feedURL, headers: headers))
+        let first = try await client.send(TransportRequest(url: feedURL, headers: headers))
         if first.status == 304 {
             // Nothing to parse or apply; a 304 may carry fresher validators (RFC 9110 §15.4.5).
             report.notModified = true
@@ -36,10 +39,10 @@ struct FeedFollower {
             try check(response, url)
             let feed = try Self.document(from: response.body)
             let page = try Self.page(from: feed, baseURL: url)
-            let tally = try engine.wrap { () throws(StoreError) in try engine.store.applyPage(page, now: engine.now()) }
-            engine.add(tally, to: &report)
+            let tally = try storeCall { () throws(StoreError) in try store.applyPage(page, now: now()) }
+            report.add(tally)
             report.pages += 1
-            engine.progress?(SyncProgress(phase: .pull, report: report))
+            events?(.pageCommitted(articles: tally.pulled, report: report))
             guard let next = feed.nextURL, !next.isEmpty else { break }
             guard let nextURL = URL(string: next, relativeTo: url)?.absoluteURL,
                   let scheme = nextURL.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
@@ -55,8 +58,8 @@ struct FeedFollower {
             }
             url = nextURL
             // The bearer token is for the feed's own origin, never for a host a next_url points at.
-            let authorization = Self.sameOrigin(nextURL, feedURL) ? engine.authorization : []
-            response = try engine.send(HTTPRequest(url: nextURL, headers: accept + authorization))
+            let authorization = Self.sameOrigin(nextURL, feedURL) ? client.authorization : []
+            response = try await client.send(TransportRequest(url: nextURL, headers: accept + authorization))
         }
         // Validators are stored only after every page landed, so an interrupted fetch is not mistaken for
         // an unchanged feed next time. A 200 without them clears the old ones: they no longer describe it.
@@ -66,15 +69,15 @@ struct FeedFollower {
     private var accept: [(String, String)] { [Endpoint.acceptFeed] }
 
     func saveValidators(etag: String?, lastModified: String?) throws(SyncError) {
-        try engine.wrap { () throws(StoreError) in try engine.store.saveFeedValidators(etag: etag, lastModified: lastModified) }
+        try storeCall { () throws(StoreError) in try store.saveFeedValidators(etag: etag, lastModified: lastModified) }
     }
 
     /// Maps a failed feed fetch to the user's error; unlike the protocol, a 404 here is a missing page.
-    func check(_ response: HTTPResponse, _ url: URL) throws(SyncError) {
+    func check(_ response: TransportResponse, _ url: URL) throws(SyncError) {
         switch response.status {
         case 200..<300: return
         case 404, 410: throw .malformed("feed page \(PageDecoding.clip(url.absoluteString)) not found (\(response.status))")
-        default: try engine.check(response, during: "feed fetch")
+        default: try ProtocolClient.check(response, during: "feed fetch")
         }
     }
 

@@ -1,26 +1,4 @@
 import Foundation
-import Logging
-
-/// What `RetryingTransport` decided after one attempt: logged at debug level and handed to `onDecision`
-/// (`briefing sync --trace` writes it beside the exchange).
-public enum RetryDecision: Sendable, Equatable {
-    /// The outcome goes back to the caller: a success, or a failure that retrying cannot heal.
-    case final
-    /// Another attempt follows after this many seconds.
-    case retry(after: TimeInterval)
-    /// Retrying might heal it, but the attempts or the budget ran out: the outcome goes back as it is.
-    case giveUp(String)
-}
-
-extension RetryDecision: CustomStringConvertible {
-    public var description: String {
-        switch self {
-        case .final: "final"
-        case .retry(let wait): "retrying in \(RetryingTransport.seconds(wait)) s"
-        case .giveUp(let reason): "giving up: \(reason)"
-        }
-    }
-}
 
 /// A `Transport` that tries a request again while the failure looks temporary, within a `RetryPolicy`.
 ///
@@ -34,64 +12,68 @@ extension RetryDecision: CustomStringConvertible {
 /// HTTP response for a status failure, so the caller can map it, or the last `TransportError`. Everything
 /// else — TLS failures, refusals, oversized bodies, other statuses — comes back at once.
 /// Every method is retried: the sync engine makes pushes safe to repeat with an `Idempotency-Key`.
-public final class RetryingTransport: Transport {
-    public let policy: RetryPolicy
-    private let base: Transport
-    private let now: () -> Date
-    private let sleep: (TimeInterval) -> Void
-    private let random: () -> Double
-    private let logger = Logger(label: "briefing.retry")
-    /// Called after every attempt with what happens next; set it before the first request.
-    public var onDecision: ((HTTPRequest, RetryDecision) -> Void)?
+/// The waits are `Task.sleep`s: cancelling the calling Task ends a wait at once with `.cancelled`.
+public struct RetryingTransport: Transport {
+    /// What the retry loop decided after an attempt, for a trace or a verbose log.
+    public struct Decision: Sendable {
+        public var request: TransportRequest
+        /// 1 for the first attempt.
+        public var attempt: Int
+        /// Status of the attempt, or nil when it got no response.
+        public var status: Int?
+        public var error: TransportError?
+        /// Seconds to wait before the next attempt; nil when this outcome is handed back.
+        public var retryAfter: TimeInterval?
+    }
 
-    /// `now`, `sleep` and `random` (0..<1) exist so tests can run the policy on a fake clock.
-    public init(_ base: Transport, policy: RetryPolicy = RetryPolicy(), now: @escaping () -> Date = Date.init,
-                sleep: @escaping (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) },
-                random: @escaping () -> Double = { Double.random(in: 0..<1) }) {
+    public let policy: RetryPolicy
+    private let base: any Transport
+    private let now: @Sendable () -> Date
+    private let sleep: @Sendable (TimeInterval) async throws -> Void
+    private let random: @Sendable () -> Double
+    private let observe: (@Sendable (Decision) -> Void)?
+
+    /// `now`, `sleep` and `random` (0..<1) exist so tests can run the policy on a fake clock; `observe`
+    /// sees every decision (a trace, `--verbose`).
+    public init(_ base: any Transport, policy: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = Date.init,
+                sleep: @escaping @Sendable (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0)) },
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                observe: (@Sendable (Decision) -> Void)? = nil) {
         self.base = base
         self.policy = policy
         self.now = now
         self.sleep = sleep
         self.random = random
+        self.observe = observe
     }
 
-    public func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
+    public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         let start = now()
         var attempts = 0
         while true {
-            let outcome = Result { () throws(TransportError) in try base.send(request) }
-            attempts += 1
-            let decision = decide(after: outcome, attempts: attempts, since: start)
-            if case .final = decision {} else {
-                logger.debug("\(request.method) \(request.url.path) attempt \(attempts): \(Self.describe(outcome)); \(decision)")
+            let outcome: Result<TransportResponse, TransportError>
+            do {
+                outcome = .success(try await base.send(request))
+            } catch {
+                outcome = .failure(error)
             }
-            onDecision?(request, decision)
-            guard case .retry(let wait) = decision else { return try outcome.get() }
-            sleep(wait)
+            attempts += 1
+            var wait = attempts < policy.maxAttempts ? self.wait(after: outcome, failures: attempts) : nil
+            if let pause = wait, now().timeIntervalSince(start) + pause > policy.budget { wait = nil }
+            if Task.isCancelled { wait = nil }
+            observe?(Decision(request: request, attempt: attempts, status: try? outcome.get().status,
+                              error: outcome.failureValue, retryAfter: wait))
+            guard let wait else { return try outcome.get() }
+            do {
+                try await sleep(wait)
+            } catch {
+                throw .cancelled
+            }
         }
     }
-
-    private func decide(after outcome: Result<HTTPResponse, TransportError>, attempts: Int, since start: Date) -> RetryDecision {
-        guard let wait = wait(after: outcome, failures: attempts) else { return .final }
-        if attempts >= policy.maxAttempts { return .giveUp("\(attempts) attempts made") }
-        let elapsed = now().timeIntervalSince(start)
-        if elapsed + wait > policy.budget {
-            return .giveUp("a wait of \(Self.seconds(wait)) s would pass the \(Self.seconds(policy.budget)) s retry budget")
-        }
-        return .retry(after: wait)
-    }
-
-    private static func describe(_ outcome: Result<HTTPResponse, TransportError>) -> String {
-        switch outcome {
-        case .success(let response): "HTTP \(response.status)"
-        case .failure(let error): "\(error)"
-        }
-    }
-
-    static func seconds(_ value: TimeInterval) -> String { String(format: "%.3f", value) }
 
     /// The pause before the next attempt, or nil when this outcome is final.
-    private func wait(after outcome: Result<HTTPResponse, TransportError>, failures: Int) -> TimeInterval? {
+    private func wait(after outcome: Result<TransportResponse, TransportError>, failures: Int) -> TimeInterval? {
         switch outcome {
         case .failure(let error):
             return error.isTransient ? policy.backoff(afterFailures: failures, random: random()) : nil
@@ -103,5 +85,12 @@ public final class RetryingTransport: Transport {
             }
             return policy.backoff(afterFailures: failures, random: random())
         }
+    }
+}
+
+extension Result {
+    fileprivate var failureValue: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

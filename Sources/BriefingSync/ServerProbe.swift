@@ -7,35 +7,26 @@ import BriefingStore
 /// `GET {url}/v1/changes?limit=1` with a page that carries `_briefing`; otherwise `url` itself must be a
 /// JSON Feed document.
 public enum ServerProbe {
-    public static func kind(of url: URL, transport: Transport, bearerToken: String?) throws(SyncError) -> ServerKind {
-        let authorization = bearerToken.map { [("Authorization", "Bearer \($0)")] } ?? []
-        let accept = [Endpoint.acceptFeed]
-        var probe = URLComponents(url: SyncEngine.endpoint(url, Endpoint.changes), resolvingAgainstBaseURL: true)!
-        probe.queryItems = [URLQueryItem(name: Endpoint.limitParameter, value: "1")]
-        let answer = try send(HTTPRequest(url: probe.url!, headers: accept + authorization), transport)
+    public static func kind(of url: URL, transport: any Transport, bearerToken: String?) async throws(SyncError) -> ServerKind {
+        let client = ProtocolClient(transport: transport, bearerToken: bearerToken)
+        let headers = [Endpoint.acceptFeed] + client.authorization
+        let probe = ProtocolClient.changesURL(url, token: nil, limit: 1)
+        let answer = try await client.send(TransportRequest(url: probe, headers: headers))
         if answer.status == 401 || answer.status == 403 {
-            throw .unauthorized("server refused the credentials (\(answer.status)); check --token-file or BRIEFING_TOKEN")
+            throw .unauthorized("server refused the credentials (\(answer.status))")
         }
         if answer.status == 200, (try? PageDecoding.briefingPage(from: answer.body)) != nil {
             return .briefing
         }
-        let feed = try send(HTTPRequest(url: url, headers: accept + authorization), transport)
+        let feed = try await client.send(TransportRequest(url: url, headers: headers))
         switch feed.status {
         case 200:
             _ = try FeedFollower.document(from: feed.body)
             return .feed
         case 401, 403:
-            throw .unauthorized("server refused the credentials (\(feed.status)); check --token-file or BRIEFING_TOKEN")
+            throw .unauthorized("server refused the credentials (\(feed.status))")
         default:
             throw .unavailable("neither a Briefing server nor a JSON Feed at \(PageDecoding.clip(url.absoluteString)) (HTTP \(feed.status))")
-        }
-    }
-
-    static func send(_ request: HTTPRequest, _ transport: Transport) throws(SyncError) -> HTTPResponse {
-        do {
-            return try transport.send(request)
-        } catch {
-            throw .unavailable(SyncEngine.describe(error, url: request.url))
         }
     }
 }

@@ -27,31 +27,41 @@ public struct SyncReport: Hashable, Sendable {
     public init() {}
 }
 
-/// Progress for a terminal: called after each pushed batch and each pulled page.
-public struct SyncProgress: Sendable {
-    public enum Phase: String, Sendable { case push, pull }
-    public var phase: Phase
-    public var report: SyncReport
+/// What a running sync reports as it goes: an app updates its UI from these, the CLI its progress line.
+public enum SyncEvent: Sendable {
+    /// A batch of marks was pushed and the server's verdicts committed; `report` is the sync so far.
+    case pushSettled(marks: Int, report: SyncReport)
+    /// A page of changes and the change token after it were committed together.
+    case pageCommitted(articles: Int, report: SyncReport)
+    /// A pending mark met a different value on the server and the field's rule judged between them (also
+    /// kept in the conflict log).
+    case conflictJudged(ConflictRecord)
+    /// Something the user should know that did not stop the sync.
+    case warning(String)
 }
 
 /// Runs one sync of a store against its server: push pending marks, then pull changes page by page.
 ///
-/// Create one per sync with the store, a `Transport` (libcurl in the CLI, anything in tests) and the
-/// bearer token, then call `run(full:)`. The engine holds no state between syncs: everything it needs to
-/// resume — the change token, pending marks, the clock — is in the store, committed page by page.
-public final class SyncEngine {
+/// Create one with the store, a `Transport` (libcurl in the CLI, URLSession in an app, anything in tests)
+/// and the bearer token, then `await run(full:)`. The engine holds no state between syncs: everything it
+/// needs to resume — the change token, pending marks, the clock — is in the store, committed page by page.
+/// Cancelling the calling Task stops the sync between pages (or push batches) with `SyncError.cancelled`;
+/// what was committed stays, and the next sync resumes from there. One sync runs per store at a time, in
+/// this process or another: a second one gets `SyncError.busy`.
+public struct SyncEngine: Sendable {
     public let store: BriefingStore
-    let transport: Transport
+    let transport: any Transport
     let bearerToken: String?
     let logger: Logger
     /// Pages as large as the protocol allows: fewer requests and transactions, and still only two pages in
     /// memory at once (the one being written and the one fetched ahead).
     public var pageSize = Endpoint.maxLimit
     public var pushBatchSize = Endpoint.maxMutationsPerPush
-    public var progress: ((SyncProgress) -> Void)?
-    public var now: () -> Timestamp = { .now }
+    /// Receives every `SyncEvent`, on the Task running the sync.
+    public var events: (@Sendable (SyncEvent) -> Void)?
+    public var now: @Sendable () -> Timestamp = { .now }
 
-    public init(store: BriefingStore, transport: Transport, bearerToken: String?,
+    public init(store: BriefingStore, transport: any Transport, bearerToken: String?,
                 logger: Logger = Logger(label: "briefing.sync")) {
         self.store = store
         self.transport = transport
@@ -59,32 +69,55 @@ public final class SyncEngine {
         self.logger = logger
     }
 
-    public func run(full: Bool = false) throws(SyncError) -> SyncReport {
+    public func run(full: Bool = false) async throws(SyncError) -> SyncReport {
+        let lease = try acquireLease()
+        defer { lease.release() }
         let settings = try load()
         guard let server = settings.serverURL, let base = URL(string: server) else {
-            throw .notConfigured("store is not initialised: run 'briefing init --server URL'")
+            throw .notConfigured("store has no server")
         }
         var report = SyncReport()
         if settings.serverKind == .feed {
-            try FeedFollower(engine: self, feedURL: base, settings: settings, unconditional: full).run(&report)
+            try await FeedFollower(client: client, store: store, feedURL: base, settings: settings,
+                                   unconditional: full, now: now, events: events).run(&report)
         } else {
-            try wrap { () throws(StoreError) in try store.releaseAllInFlight() }
-            try push(base: base, settings: settings, &report)
-            try pull(base: base, full: full, &report)
-            if try wrap({ () throws(StoreError) in try store.pendingMarks().isEmpty }) == false {
-                try push(base: base, settings: try load(), &report)
+            try storeCall { () throws(StoreError) in try store.releaseAllInFlight() }
+            try await push(base: base, settings: settings, &report)
+            try await pull(base: base, full: full, &report)
+            if try storeCall({ () throws(StoreError) in try store.pendingMarks().isEmpty }) == false {
+                try await push(base: base, settings: try load(), &report)
             }
         }
-        try wrap { () throws(StoreError) in try store.recordSync(at: now()) }
+        try storeCall { () throws(StoreError) in try store.recordSync(at: now()) }
         return report
+    }
+
+    /// Pushes pending marks without pulling: what an app (or `sync --watch` stopping) does to get the
+    /// user's marks out quickly.
+    public func pushOnly() async throws(SyncError) -> SyncReport {
+        let lease = try acquireLease()
+        defer { lease.release() }
+        let settings = try load()
+        guard settings.serverKind != .feed, let server = settings.serverURL, let base = URL(string: server) else {
+            return SyncReport()
+        }
+        var report = SyncReport()
+        try storeCall { () throws(StoreError) in try store.releaseAllInFlight() }
+        try await push(base: base, settings: settings, &report)
+        return report
+    }
+
+    var client: ProtocolClient {
+        ProtocolClient(transport: transport, bearerToken: bearerToken)
     }
 
     // MARK: Push
 
-    func push(base: URL, settings: SyncSettings, _ report: inout SyncReport) throws(SyncError) {
-        let url = Self.endpoint(base, Endpoint.mutations)
+    func push(base: URL, settings: SyncSettings, _ report: inout SyncReport) async throws(SyncError) {
+        let url = ProtocolClient.endpoint(base, Endpoint.mutations)
         while true {
-            let marks = try wrap { () throws(StoreError) in try store.takeForPush(limit: pushBatchSize) }
+            if Task.isCancelled { throw .cancelled }
+            let marks = try storeCall { () throws(StoreError) in try store.takeForPush(limit: pushBatchSize) }
             if marks.isEmpty { return }
             let request = PushRequest(mutations: marks.map { mark in
                 Mutation(mutationID: mark.mutationID, articleID: mark.articleID, field: mark.field,
@@ -92,22 +125,12 @@ public final class SyncEngine {
                          baseRev: mark.baseRev, rule: settings.policy.rule(for: mark.field))
             })
             let outcome: PushResponse
-            do {
-                let body = try WireCoding.encoder().encode(request)
-                var headers = [("Content-Type", "application/json"),
-                               (Endpoint.idempotencyKeyHeader, UUID().uuidString.lowercased())]
-                headers += authorization
-                let response = try send(HTTPRequest(method: "POST", url: url, headers: headers, body: body))
+            do throws(SyncError) {
+                outcome = try await client.push(request, to: url)
                 report.pushRequests += 1
-                try check(response, during: "push")
-                do {
-                    outcome = try WireCoding.decoder().decode(PushResponse.self, from: response.body)
-                } catch {
-                    throw SyncError.malformed("malformed push response from the server")
-                }
             } catch {
                 try? store.releaseInFlight(marks.map(\.mutationID))
-                throw (error as? SyncError) ?? .malformed("could not encode the push: \(error)")
+                throw error
             }
             let rules = Dictionary(marks.map { ($0.mutationID, settings.policy.rule(for: $0.field)) }) { a, _ in a }
             let verdicts = outcome.results.compactMap { result -> PushVerdict? in
@@ -116,17 +139,18 @@ public final class SyncEngine {
                                    server: result.state.map { ServerState(state: $0.fieldState, rev: $0.rev) },
                                    rule: result.rule ?? rule)
             }
-            let tally = try wrap { () throws(StoreError) in
+            let tally = try storeCall { () throws(StoreError) in
                 try store.settlePush(verdicts, serverTime: outcome.serverTime, now: now())
             }
             // Marks the server did not answer for go back in the queue for the next sync.
             let answered = Set(verdicts.map(\.mutationID))
-            try wrap { () throws(StoreError) in
+            try storeCall { () throws(StoreError) in
                 try store.releaseInFlight(marks.map(\.mutationID).filter { !answered.contains($0) })
             }
             report.pushed += tally.acknowledged + tally.conflicts + tally.gone
             report.conflicts += tally.conflicts
-            progress?(SyncProgress(phase: .push, report: report))
+            for record in tally.conflictRecords { events?(.conflictJudged(record)) }
+            events?(.pushSettled(marks: marks.count, report: report))
             logger.debug("pushed batch", metadata: ["marks": "\(marks.count)", "conflicts": "\(tally.conflicts)"])
             if answered.count < marks.count { return }
         }
@@ -134,7 +158,7 @@ public final class SyncEngine {
 
     // MARK: Pull
 
-    func pull(base: URL, full: Bool, _ report: inout SyncReport) throws(SyncError) {
+    func pull(base: URL, full: Bool, _ report: inout SyncReport) async throws(SyncError) {
         var settings = try load()
         if full || settings.changeToken == nil && !settings.resyncInProgress && settings.lastSync != nil {
             try startResync(&report)
@@ -144,164 +168,98 @@ public final class SyncEngine {
         var resyncing = settings.resyncInProgress
         // Every token this pull has stood on: a server that hands one back with has_more would loop us forever.
         var visited: Set<String> = token.map { [$0] } ?? []
-        var fetched = try fetchPage(base: base, token: token)
-        let fetcher = PageFetcher()
-        defer { fetcher.stop() }
-        while true {
-            guard case .page(let body) = fetched else {
+        var fetched: FetchedPage? = try await client.fetchPage(base: base, token: token, limit: pageSize)
+        while let current = fetched {
+            guard case .page(let body) = current else {
                 guard token != nil else { throw .malformed("server answered 410 to a pull from the beginning") }
                 logger.info("change token expired; resyncing from the beginning")
                 try startResync(&report)
                 token = nil
                 resyncing = true
                 visited = []
-                fetched = try fetchPage(base: base, token: nil)
+                fetched = try await client.fetchPage(base: base, token: nil, limit: pageSize)
                 continue
             }
-            // The next page is requested on another thread as soon as this page's token is known, while
-            // this one is decoded and written: the server's work overlaps ours. Nothing of the next page
-            // touches the store before this page and its token have landed, so a failure still resumes
-            // from the last committed page, and a 410 for the next token is handled as if it came later.
-            let link = FeedParsing.pageLink(from: body)
-            var ahead = link.flatMap { link in
-                link.hasMore ? fetcher.start { () throws(SyncError) in try self.fetchPage(base: base, token: link.nextToken) } : nil
-            }
-            let tally: PullTally
-            let info: PageInfo
-            do throws(SyncError) {
-                let page: PulledPage
-                (page, info) = try PageDecoding.briefingPage(from: body)
+            let (tally, info, next) = try await commit(page: body, base: base, visited: &visited)
+            report.add(tally)
+            report.pages += 1
+            token = info.nextToken
+            for record in tally.conflictRecords { events?(.conflictJudged(record)) }
+            events?(.pageCommitted(articles: tally.pulled, report: report))
+            fetched = next
+            // Between pages: this page and its token have landed, so a cancelled sync resumes after it.
+            if fetched != nil && Task.isCancelled { throw .cancelled }
+        }
+        if resyncing {
+            let tally = try storeCall { () throws(StoreError) in try store.finishFullResync(now: now()) }
+            report.add(tally)
+        }
+    }
+
+    /// Decodes and commits one page while the next one is fetched in a child task, so the server's work
+    /// overlaps ours. Nothing of the next page touches the store before this page and its token have
+    /// landed: a failure still resumes from the last committed page, and a 410 for the next token is
+    /// handled as if it came later. Returns the next page, or nil after the last.
+    func commit(page body: Data, base: URL, visited: inout Set<String>)
+        async throws(SyncError) -> (PullTally, PageInfo, FetchedPage?) {
+        let client = self.client
+        let pageSize = self.pageSize
+        let store = self.store
+        let now = self.now
+        do {
+            return try await withThrowingTaskGroup(of: FetchedPage.self) { group in
+                // The quick look at the page's token lets the next request start before this page is decoded.
+                let link = FeedParsing.pageLink(from: body)
+                if let link, link.hasMore {
+                    group.addTask { try await client.fetchPage(base: base, token: link.nextToken, limit: pageSize) }
+                }
+                let (page, info) = try PageDecoding.briefingPage(from: body)
                 if info.hasMore && !visited.insert(info.nextToken).inserted {
-                    throw .malformed("malformed page: has_more with a change token this sync already pulled from (a loop)")
+                    throw SyncError.malformed("malformed page: has_more with a change token this sync already pulled from (a loop)")
                 }
                 if link?.nextToken != info.nextToken || link?.hasMore != info.hasMore {
                     // The quick look disagreed with the full decoding (or found nothing): follow the latter.
-                    _ = ahead?.result()
-                    ahead = info.hasMore ? fetcher.start { () throws(SyncError) in
-                        try self.fetchPage(base: base, token: info.nextToken)
-                    } : nil
+                    group.cancelAll()
+                    while (try? await group.next()) != nil {}
+                    if info.hasMore {
+                        group.addTask { try await client.fetchPage(base: base, token: info.nextToken, limit: pageSize) }
+                    }
                 }
-                tally = try wrap { () throws(StoreError) in try store.applyPage(page, now: now()) }
-            } catch {
-                _ = ahead?.result()
-                throw error
+                let tally = try store.applyPage(page, now: now())
+                guard info.hasMore else { return (tally, info, nil) }
+                return (tally, info, try await group.next())
             }
-            add(tally, to: &report)
-            report.pages += 1
-            token = info.nextToken
-            progress?(SyncProgress(phase: .pull, report: report))
-            guard let ahead else { break }
-            fetched = try ahead.result().get()
-        }
-        if resyncing {
-            let tally = try wrap { () throws(StoreError) in try store.finishFullResync(now: now()) }
-            add(tally, to: &report)
-        }
-    }
-
-    /// What one pull request brought: a page's body, or 410 Gone for the token it was made with.
-    enum FetchedPage {
-        case page(Data)
-        case gone
-    }
-
-    /// Requests the page after `token`; touches nothing but the transport, so it may run on another thread
-    /// than the one writing the store.
-    func fetchPage(base: URL, token: String?) throws(SyncError) -> FetchedPage {
-        var components = URLComponents(url: Self.endpoint(base, Endpoint.changes), resolvingAgainstBaseURL: true)!
-        var query = [URLQueryItem(name: Endpoint.limitParameter, value: String(pageSize))]
-        if let token { query.append(URLQueryItem(name: Endpoint.tokenParameter, value: token)) }
-        components.queryItems = query
-        let response = try send(HTTPRequest(url: components.url!, headers: [Endpoint.acceptFeed] + authorization))
-        if response.status == 410 { return .gone }
-        try check(response, during: "pull")
-        return .page(response.body)
-    }
-
-    func startResync(_ report: inout SyncReport) throws(SyncError) {
-        try wrap { () throws(StoreError) in try store.beginFullResync() }
-        report.fullResync = true
-    }
-
-    func add(_ tally: PullTally, to report: inout SyncReport) {
-        report.pulled += tally.pulled
-        report.states += tally.states
-        report.deleted += tally.deleted
-        report.archived += tally.archived
-        report.conflicts += tally.conflicts
-    }
-
-    // MARK: HTTP
-
-    var authorization: [(String, String)] {
-        bearerToken.map { [("Authorization", "Bearer \($0)")] } ?? []
-    }
-
-    func send(_ request: HTTPRequest) throws(SyncError) -> HTTPResponse {
-        do {
-            return try transport.send(request)
+        } catch let error as SyncError {
+            throw error
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch is CancellationError {
+            throw .cancelled
         } catch {
-            throw .unavailable(Self.describe(error, url: request.url))
+            throw .malformed("\(error)")
         }
     }
 
-    /// Maps a non-2xx answer to the error the user should see.
-    func check(_ response: HTTPResponse, during phase: String) throws(SyncError) {
-        let status = response.status
-        if (200..<300).contains(status) { return }
-        let detail = Self.serverMessage(response)
-        switch status {
-        case 401, 403:
-            throw .unauthorized("server refused the credentials (\(status))\(detail); check --token-file or BRIEFING_TOKEN")
-        case 404:
-            throw .notConfigured("no Briefing server at the configured URL (404 on \(phase))")
-        case 400..<500:
-            throw .malformed("server rejected the \(phase) (\(status))\(detail)")
-        default:
-            throw .unavailable("server failing (\(status) on \(phase))\(detail)")
-        }
-    }
-
-    static func serverMessage(_ response: HTTPResponse) -> String {
-        guard let body = try? WireCoding.decoder().decode(ErrorBody.self, from: response.body) else { return "" }
-        return ": " + PageDecoding.clip(body.error)
-    }
-
-    static func describe(_ error: TransportError, url: URL) -> String {
-        let host = url.host.map { "\($0)\(url.port.map { ":\($0)" } ?? "")" } ?? "server"
-        // Transport details name the cause and the request ("... self-signed certificate (GET https://…)"):
-        // worth a longer line than server-supplied text gets.
-        func clip(_ detail: String) -> String { PageDecoding.clip(detail, to: 200) }
-        switch error {
-        case .unreachable(let detail): return "server \(host) unreachable: \(clip(detail))"
-        case .timedOut(let detail): return "server \(host) timed out: \(clip(detail))"
-        case .interrupted(let detail): return "connection to \(host) interrupted: \(clip(detail))"
-        case .tls(let detail): return "TLS error with \(host): \(clip(detail))"
-        case .responseTooLarge(let limit): return "response from \(host) larger than \(limit) bytes"
-        case .refused(let detail): return "request to \(host) refused: \(clip(detail))"
-        }
-    }
-
-    /// `base` joined with a relative protocol path, whether or not `base` ends in a slash.
-    public static func endpoint(_ base: URL, _ path: String) -> URL {
-        let text = base.absoluteString
-        let root = text.hasSuffix("/") ? text : text + "/"
-        return URL(string: root + path)!
-    }
-
-    func load() throws(SyncError) -> SyncSettings {
-        guard let settings = try wrap({ () throws(StoreError) in try store.settings() }), settings.isConfigured else {
-            throw .notConfigured("store is not initialised: run 'briefing init --server URL'")
-        }
-        return settings
-    }
-
-    func wrap<T>(_ body: () throws(StoreError) -> T) throws(SyncError) -> T {
+    func acquireLease() throws(SyncError) -> SyncLease {
         do {
-            return try body()
+            return try store.acquireSyncLease()
+        } catch .syncInProgress {
+            throw .busy(StoreError.syncInProgress.description)
         } catch {
             throw .store(error)
         }
+    }
+
+    func startResync(_ report: inout SyncReport) throws(SyncError) {
+        try storeCall { () throws(StoreError) in try store.beginFullResync() }
+        report.fullResync = true
+    }
+
+    func load() throws(SyncError) -> SyncSettings {
+        guard let settings = try storeCall({ () throws(StoreError) in try store.settings() }), settings.isConfigured else {
+            throw .notConfigured("store is not initialised")
+        }
+        return settings
     }
 }
 
@@ -316,71 +274,21 @@ extension PushVerdict.Status {
     }
 }
 
-/// The one thread a pull loop fetches ahead on. One long-lived thread rather than one per page: glibc
-/// gives each new thread's allocations an arena of its own, and a thread per page left peak RSS growing
-/// with the number of pages instead of staying at about two pages' worth.
-final class PageFetcher: @unchecked Sendable {
-    private let condition = NSCondition()
-    // Guarded by `condition`.
-    private var queued: [() -> Void] = []
-    private var stopping = false
-
-    init() {
-        let thread = Thread { [self] in run() }
-        thread.start()
-    }
-
-    /// Runs `work` on the fetcher's thread and returns at once; collect what it produced with the result.
-    func start<Value>(_ work: @escaping () throws(SyncError) -> Value) -> Prefetch<Value> {
-        let prefetch = Prefetch<Value>()
-        condition.lock()
-        queued.append { prefetch.finish(Result { () throws(SyncError) -> Value in try work() }) }
-        condition.signal()
-        condition.unlock()
-        return prefetch
-    }
-
-    /// Lets the thread end once the work already queued is done.
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func run() {
-        while true {
-            condition.lock()
-            while queued.isEmpty && !stopping { condition.wait() }
-            if queued.isEmpty {
-                condition.unlock()
-                return
-            }
-            let work = queued.removeFirst()
-            condition.unlock()
-            work()
-        }
+extension SyncReport {
+    mutating func add(_ tally: PullTally) {
+        pulled += tally.pulled
+        states += tally.states
+        deleted += tally.deleted
+        archived += tally.archived
+        conflicts += tally.conflicts
     }
 }
 
-/// Work running on a `PageFetcher`, whose result is collected later by one consumer.
-final class Prefetch<Value>: @unchecked Sendable {
-    // Written once by the fetcher thread before `done` is signalled; read only after waiting on `done`.
-    private var outcome: Result<Value, SyncError>?
-    private let done = DispatchSemaphore(value: 0)
-    private var collected = false
-
-    fileprivate func finish(_ outcome: Result<Value, SyncError>) {
-        self.outcome = outcome
-        done.signal()
-    }
-
-    /// Waits for the work to finish (once) and returns what it produced or threw.
-    func result() -> Result<Value, SyncError> {
-        if !collected {
-            done.wait()
-            collected = true
-        }
-        return outcome!
+/// Runs a store call, carrying its error as `SyncError.store`.
+func storeCall<T>(_ body: () throws(StoreError) -> T) throws(SyncError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw .store(error)
     }
 }

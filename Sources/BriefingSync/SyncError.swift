@@ -1,8 +1,9 @@
 import BriefingStore
 
-/// Why a sync (or init) stopped, with the sysexits code the CLI exits with.
+/// Why a sync (or a server probe) stopped. Each case is something an app can act on; the message says what
+/// happened in one line, quoting server text only clipped and never the bearer token.
 public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The store is not pointed at a server.
+    /// The store is not pointed at a server, or the URL has no Briefing server or feed behind it.
     case notConfigured(String)
     /// The server is unreachable, or kept failing until the retry budget ran out.
     case unavailable(String)
@@ -10,34 +11,19 @@ public enum SyncError: Error, Equatable, Sendable, CustomStringConvertible {
     case unauthorized(String)
     /// The server sent something that is not a valid page or push response; nothing of it was stored.
     case malformed(String)
-    /// Another sync holds this store.
+    /// Another sync holds this store (in this process or another).
     case busy(String)
+    /// The calling Task was cancelled. Everything committed before stays; the next sync resumes from it.
+    case cancelled
     case store(StoreError)
-
-    public var exitCode: Int32 {
-        switch self {
-        case .notConfigured: 78
-        case .unavailable: 69
-        case .unauthorized: 77
-        case .malformed: 65
-        case .busy: 75
-        case .store(let error):
-            switch error {
-            case .notInitialised, .newerSchema: 78
-            case .corrupt: 74
-            case .busy: 75
-            case .unknownArticle: 66
-            case .badQuery: 64
-            case .database: 70
-            }
-        }
-    }
 
     public var description: String {
         switch self {
         case .notConfigured(let message), .unavailable(let message), .unauthorized(let message),
              .malformed(let message), .busy(let message):
             message
+        case .cancelled:
+            "sync cancelled"
         case .store(let error):
             error.description
         }

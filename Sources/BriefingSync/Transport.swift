@@ -1,7 +1,10 @@
 import Foundation
 
 /// One HTTP request as the sync engine needs it: method, absolute URL, headers, optional body.
-public struct HTTPRequest: Sendable, Hashable {
+///
+/// Named for its role rather than `HTTPRequest`, which swift-http-types (in the same build graph, and on
+/// every Apple platform) already uses.
+public struct TransportRequest: Sendable, Hashable {
     public var method: String
     public var url: URL
     public var headers: [(String, String)]
@@ -14,7 +17,7 @@ public struct HTTPRequest: Sendable, Hashable {
         self.body = body
     }
 
-    public static func == (lhs: HTTPRequest, rhs: HTTPRequest) -> Bool {
+    public static func == (lhs: TransportRequest, rhs: TransportRequest) -> Bool {
         lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body
             && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
     }
@@ -24,10 +27,15 @@ public struct HTTPRequest: Sendable, Hashable {
         hasher.combine(url)
         hasher.combine(body)
     }
+
+    /// The value of the first header named `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
+    }
 }
 
 /// A complete HTTP response: status, headers (names lower-cased), body (already decompressed).
-public struct HTTPResponse: Sendable {
+public struct TransportResponse: Sendable {
     public var status: Int
     public var headers: [String: String]
     public var body: Data
@@ -55,19 +63,22 @@ public enum TransportError: Error, Sendable, Equatable {
     case responseTooLarge(limit: Int)
     /// Too many redirects, a redirect to a forbidden scheme, or a URL the transport refuses.
     case refused(String)
+    /// The calling Task was cancelled; the request was abandoned.
+    case cancelled
 
     /// Whether trying again later could succeed.
     public var isTransient: Bool {
         switch self {
         case .unreachable, .timedOut, .interrupted: true
-        case .tls, .responseTooLarge, .refused: false
+        case .tls, .responseTooLarge, .refused, .cancelled: false
         }
     }
 }
 
 /// Sends one request and returns the whole response. The sync engine talks to the network only through
-/// this; the CLI plugs in libcurl (`BriefingCurl`), tests may plug in an in-memory server, an iOS app its
-/// own URLSession transport. Implementations reuse connections across calls where they can.
-public protocol Transport: AnyObject {
-    func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse
+/// this: the CLI plugs in libcurl (`BriefingCurl`), an app URLSession (`BriefingURLSession`), tests an
+/// in-memory server. Implementations reuse connections across calls where they can, and stop a request
+/// with `.cancelled` when the calling Task is cancelled.
+public protocol Transport: Sendable {
+    func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse
 }

@@ -29,7 +29,7 @@ struct Doctor: AsyncParsableCommand {
         var check: String
         var ok: Bool
         var detail: String
-        var code: Int32 = 0
+        var status: ExitStatus = .ok
     }
 
     func run() async throws {
@@ -37,11 +37,11 @@ struct Doctor: AsyncParsableCommand {
             let (store, settings) = try options.openInitialised()
             var findings = try storeFindings(store, settings)
             findings += configurationFindings(settings)
-            if online { findings.append(onlineFinding(settings)) }
+            if online { findings.append(await onlineFinding(settings)) }
             report(findings)
-            let codes = findings.filter { !$0.ok }.map(\.code)
-            if let code = [74, 78, 69].first(where: codes.contains) ?? codes.first {
-                throw ExitCode(code)
+            let statuses = findings.filter { !$0.ok }.map(\.status)
+            if let status = [ExitStatus.storeUnreadable, .configuration, .unavailable].first(where: statuses.contains) {
+                throw ExitCode(status.rawValue)
             }
         }
     }
@@ -49,12 +49,12 @@ struct Doctor: AsyncParsableCommand {
     private func storeFindings(_ store: BriefingStore, _ settings: SyncSettings) throws -> [Finding] {
         var findings: [Finding] = []
         let integrity = try store.integrityCheck()
-        findings.append(Finding(check: "integrity", ok: integrity == "ok", detail: integrity, code: 74))
+        findings.append(Finding(check: "integrity", ok: integrity == "ok", detail: integrity, status: .storeUnreadable))
         let health = try store.health()
         let latest = health.migrations.last ?? "none"
         findings.append(Finding(check: "schema", ok: health.migrations == health.knownMigrations,
                                 detail: "\(health.migrations.count) migration\(health.migrations.count == 1 ? "" : "s"), latest \(latest)",
-                                code: 74))
+                                status: .storeUnreadable))
         let (syncRunning, inFlight) = try inFlightMarks(store)
         let pending = try store.status().pending
         var outbox = "\(pending) pending mark\(pending == 1 ? "" : "s")"
@@ -62,14 +62,14 @@ struct Doctor: AsyncParsableCommand {
             findings.append(Finding(check: "outbox", ok: true, detail: outbox + ", \(inFlight) in flight (a sync is running)"))
         } else if inFlight > 0 {
             outbox += ", \(inFlight) flagged in flight while no sync runs (left by a killed sync; the next sync sends them again)"
-            findings.append(Finding(check: "outbox", ok: false, detail: outbox, code: 74))
+            findings.append(Finding(check: "outbox", ok: false, detail: outbox, status: .storeUnreadable))
         } else {
             findings.append(Finding(check: "outbox", ok: true, detail: outbox + ", none in flight"))
         }
         if health.pendingWithoutArticle > 0 {
             findings.append(Finding(check: "outbox", ok: false,
                                     detail: "\(health.pendingWithoutArticle) pending mark\(health.pendingWithoutArticle == 1 ? "" : "s") for articles the store does not hold",
-                                    code: 74))
+                                    status: .storeUnreadable))
         }
         findings.append(Finding(check: "size", ok: true, detail: Self.size(health.bytes)))
         let messages = try store.lastSyncMessages()
@@ -83,13 +83,13 @@ struct Doctor: AsyncParsableCommand {
     /// Marks flagged in flight, counted while holding the sync lock so that no sync starts and flags
     /// marks meanwhile; when a sync holds the lock, its marks are in flight rightly.
     private func inFlightMarks(_ store: BriefingStore) throws -> (syncRunning: Bool, count: Int) {
-        let lock: SyncLock
+        let lease: SyncLease
         do {
-            lock = try SyncLock(storePath: options.path)
-        } catch let failure as Failure where failure.code == 75 {
+            lease = try store.acquireSyncLease()
+        } catch .syncInProgress {
             return (true, try store.health().inFlight)
         }
-        defer { lock.release() }
+        defer { lease.release() }
         return (false, try store.health().inFlight)
     }
 
@@ -97,41 +97,41 @@ struct Doctor: AsyncParsableCommand {
         var findings = [Finding(check: "server", ok: settings.isConfigured,
                                 detail: settings.serverURL.map { "\($0) (\(settings.serverKind?.rawValue ?? "unknown kind"))" }
                                     ?? "none: run 'briefing init --server URL'",
-                                code: 78)]
+                                status: .configuration)]
         for (name, path) in [("token file", settings.tokenFile), ("CA file", settings.caFile)] {
             guard let path else { continue }
             let readable = FileManager.default.isReadableFile(atPath: path)
-            findings.append(Finding(check: name, ok: readable, detail: readable ? path : "cannot read \(path)", code: 78))
+            findings.append(Finding(check: name, ok: readable, detail: readable ? path : "cannot read \(path)", status: .configuration))
         }
         return findings
     }
 
     /// Asks the server what `init` asked: whether it answers, accepts the credentials, and (https) verifies.
-    private func onlineFinding(_ settings: SyncSettings) -> Finding {
+    private func onlineFinding(_ settings: SyncSettings) async -> Finding {
         guard let server = settings.serverURL, let url = URL(string: server) else {
-            return Finding(check: "online", ok: false, detail: "no server configured", code: 78)
+            return Finding(check: "online", ok: false, detail: "no server configured", status: .configuration)
         }
         do {
             let (timeout, budget) = networkLimits(timeout: nil, retryBudget: nil, settings: settings)
             let transport = try makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget)
             let token = try readToken(file: settings.tokenFile)
-            let kind = try ServerProbe.kind(of: url, transport: transport, bearerToken: token)
+            let kind = try await ServerProbe.kind(of: url, transport: transport, bearerToken: token)
             var detail = "answers as \(kind == .briefing ? "a Briefing server" : "a JSON Feed")"
             detail += token == nil ? ", no credentials sent" : ", credentials accepted"
             detail += url.scheme?.lowercased() == "https" ? ", TLS verified" : ", plain http (no TLS)"
             if kind != settings.serverKind {
                 return Finding(check: "online", ok: false,
                                detail: detail + "; the store was set up for a \(settings.serverKind?.rawValue ?? "different") source: run init again",
-                               code: 78)
+                               status: .configuration)
             }
             return Finding(check: "online", ok: true, detail: detail)
         } catch let error as SyncError {
-            if case .unauthorized = error { return Finding(check: "online", ok: false, detail: error.description, code: 78) }
-            return Finding(check: "online", ok: false, detail: error.description, code: 69)
+            if case .unauthorized = error { return Finding(check: "online", ok: false, detail: error.description, status: .configuration) }
+            return Finding(check: "online", ok: false, detail: error.description, status: .unavailable)
         } catch let failure as Failure {
-            return Finding(check: "online", ok: false, detail: failure.message, code: 78)
+            return Finding(check: "online", ok: false, detail: failure.message, status: .configuration)
         } catch {
-            return Finding(check: "online", ok: false, detail: "\(error)", code: 69)
+            return Finding(check: "online", ok: false, detail: "\(error)", status: .unavailable)
         }
     }
 

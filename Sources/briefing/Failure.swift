@@ -6,13 +6,57 @@ import BriefingText
 import Glibc
 #endif
 
-/// A failure the CLI reports in one line and exits with a documented code (sysexits).
+/// The exit codes `briefing` documents (sysexits.h). The one place a number stands for an outcome.
+enum ExitStatus: Int32 {
+    case ok = 0
+    case usage = 64
+    case malformedData = 65
+    case unknownArticle = 66
+    case unavailable = 69
+    case internalError = 70
+    case cannotCreate = 73
+    case storeUnreadable = 74
+    case temporary = 75
+    case authentication = 77
+    case configuration = 78
+}
+
+/// A failure the CLI reports in one line and exits with a documented code.
 struct Failure: Error {
     var message: String
-    var code: Int32
+    var status: ExitStatus
 
-    static func usage(_ message: String) -> Failure { Failure(message: message, code: 64) }
-    static func config(_ message: String) -> Failure { Failure(message: message, code: 78) }
+    static func usage(_ message: String) -> Failure { Failure(message: message, status: .usage) }
+    static func config(_ message: String) -> Failure { Failure(message: message, status: .configuration) }
+}
+
+extension SyncError {
+    /// What the CLI exits with, and the message with a hint that names the CLI's own flags.
+    var cliFailure: Failure {
+        switch self {
+        case .notConfigured(let message): Failure(message: message + "; run 'briefing init --server URL'", status: .configuration)
+        case .unavailable: Failure(message: description, status: .unavailable)
+        case .unauthorized(let message): Failure(message: message + "; check --token-file or BRIEFING_TOKEN", status: .authentication)
+        case .malformed: Failure(message: description, status: .malformedData)
+        case .busy: Failure(message: description, status: .temporary)
+        case .cancelled: Failure(message: description, status: .temporary)
+        case .store(let error): error.cliFailure
+        }
+    }
+}
+
+extension StoreError {
+    var cliFailure: Failure {
+        switch self {
+        case .notInitialised: Failure(message: description + ": run 'briefing init --server URL' first", status: .configuration)
+        case .newerSchema: Failure(message: description, status: .configuration)
+        case .corrupt: Failure(message: description, status: .storeUnreadable)
+        case .busy, .syncInProgress: Failure(message: description, status: .temporary)
+        case .unknownArticle: Failure(message: description, status: .unknownArticle)
+        case .badQuery: Failure(message: description, status: .usage)
+        case .database: Failure(message: description, status: .internalError)
+        }
+    }
 }
 
 /// Runs a command body, turning every known error into `briefing: error: …` on stderr and its exit code.
@@ -21,21 +65,21 @@ func guarded(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let failure as Failure {
-        throw exit(failure.message, failure.code)
+        throw exit(failure)
     } catch let error as SyncError {
-        throw exit(error.description, error.exitCode)
+        throw exit(error.cliFailure)
     } catch let error as StoreError {
-        throw exit(error.description, SyncError.store(error).exitCode)
+        throw exit(error.cliFailure)
     } catch let error as ExitCode {
         throw error
     } catch {
-        throw exit("internal error: \(error)", 70)
+        throw exit(Failure(message: "internal error: \(error)", status: .internalError))
     }
 }
 
-private func exit(_ message: String, _ code: Int32) -> ExitCode {
-    printError(message)
-    return ExitCode(code)
+private func exit(_ failure: Failure) -> ExitCode {
+    printError(failure.message)
+    return ExitCode(failure.status.rawValue)
 }
 
 func printError(_ message: String) {

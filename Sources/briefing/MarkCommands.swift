@@ -46,7 +46,7 @@ struct Import: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw Failure(message: "cannot read \(file)", code: 66)
+                throw Failure(message: "cannot read \(file)", status: .unknownArticle)
             }
             let page = try PageDecoding.importPage(from: data)
             let store = try options.open(create: true)

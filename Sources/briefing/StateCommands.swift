@@ -31,7 +31,7 @@ enum StateFile {
     /// Reads an export; anything else is a `Failure` with exit 65 naming what is wrong.
     static func decode(_ data: Data, file: String) throws -> [ExportedState] {
         func malformed(_ detail: String) -> Failure {
-            Failure(message: "\(file) is not a briefing state export: \(detail)", code: 65)
+            Failure(message: "\(file) is not a briefing state export: \(detail)", status: .malformedData)
         }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw malformed("not a JSON object")
@@ -78,7 +78,7 @@ struct Export: AsyncParsableCommand {
             }
             guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8),
                                                  attributes: [.posixPermissions: 0o600])
-            else { throw Failure(message: "cannot write \(output)", code: 73) }
+            else { throw Failure(message: "cannot write \(output)", status: .cannotCreate) }
             Messages.note("exported the state of \(states.count) article\(states.count == 1 ? "" : "s") to \(output)")
         }
     }
@@ -103,7 +103,7 @@ struct ImportState: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw Failure(message: "cannot read \(file)", code: 66)
+                throw Failure(message: "cannot read \(file)", status: .unknownArticle)
             }
             let states = try StateFile.decode(data, file: file)
             let (store, _) = try options.openInitialised()

@@ -1,10 +1,9 @@
 import ArgumentParser
 import Foundation
 import BriefingCurl
-import BriefingModel
+import BriefingKit
 import BriefingProtocol
-import BriefingStore
-import BriefingSync
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,38 +62,40 @@ struct Init: AsyncParsableCommand {
                 throw Failure.usage("\(error)")
             }
             let token = try readToken(file: tokenFile)
-            // A new store is created only once the server has answered, and removed again if configuring
-            // it fails: a failed init leaves no file behind. An existing store is opened (and checked) first.
+            // A store this init creates is removed again when the server cannot be reached or configuring
+            // fails: a failed init leaves no file behind. A store that existed before is never removed.
             let existed = FileManager.default.fileExists(atPath: options.path)
-            let existing = existed ? try options.open() : nil
-            let previous = try existing?.settings()
-            var settings = SyncSettings(device: device ?? previous?.device ?? defaultDeviceName())
-            settings.serverURL = url.absoluteString
-            settings.tokenFile = tokenFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-            settings.caFile = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-            settings.allowInsecureHTTP = allowInsecureHTTP
-            settings.policy = try parsedPolicy()
-            let transport = try makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2)
-            settings.serverKind = try ServerProbe.kind(of: url, transport: transport, bearerToken: token)
-            let store = try existing ?? options.open(create: true)
+            let store = try options.open(create: true)
             do {
-                switch try store.configure(settings, force: force) {
-                case .configured:
-                    break
+                let previous = try store.settings()
+                var settings = SyncSettings(device: device ?? previous?.device ?? defaultDeviceName())
+                settings.tokenFile = tokenFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                settings.caFile = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                settings.allowInsecureHTTP = allowInsecureHTTP
+                settings.policy = try parsedPolicy()
+                let client = BriefingClient(store: store, transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2),
+                                            bearerToken: token, clock: deviceClock)
+                switch try await client.connect(to: url, settings: settings, replacingContent: force) {
+                case .connected(let kind):
+                    settings.serverKind = kind
                 case .refusedPopulated(let articles, let server):
                     throw Failure.config("store holds \(articles) articles from \(server ?? "another source"); use --force to empty it and switch")
                 }
+                report(settings, url: url)
             } catch {
                 if !existed { removeStoreFiles(options.path) }
                 throw error
             }
-            if options.json {
-                options.emit(.object([("server", .string(url.absoluteString)),
-                                      ("server_kind", .string(settings.serverKind?.rawValue ?? "")),
-                                      ("device", .string(settings.device)), ("db", .string(options.path))]))
-            } else {
-                print("initialised \(options.path) for \(settings.serverKind == .feed ? "JSON Feed" : "Briefing server") \(url.absoluteString) as device \(settings.device)")
-            }
+        }
+    }
+
+    private func report(_ settings: SyncSettings, url: URL) {
+        if options.json {
+            options.emit(.object([("server", .string(url.absoluteString)),
+                                  ("server_kind", .string(settings.serverKind?.rawValue ?? "")),
+                                  ("device", .string(settings.device)), ("db", .string(options.path))]))
+        } else {
+            print("initialised \(options.path) for \(settings.serverKind == .feed ? "JSON Feed" : "Briefing server") \(url.absoluteString) as device \(settings.device)")
         }
     }
 }
@@ -136,26 +137,26 @@ struct Sync: AsyncParsableCommand {
         try await guarded {
             let (store, settings) = try options.openInitialised()
             guard settings.isConfigured else { throw StoreError.notInitialised(path: options.path) }
-            let lock = try SyncLock(storePath: options.path)
-            defer { lock.release() }
             let (timeout, budget) = networkLimits(timeout: timeout, retryBudget: retryBudget, settings: settings)
             Messages.debug("syncing \(options.path) with \(settings.serverURL ?? "-") as \(settings.device); "
                            + "timeout \(timeout) s, retry budget \(budget) s")
             let token = try readToken(file: settings.tokenFile)
-            let engine = SyncEngine(store: store,
-                                    transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget,
-                                                                 trace: trace, bearerToken: token),
-                                    bearerToken: token)
-            engine.now = deviceClock
-            if let pageSize { engine.pageSize = max(1, min(pageSize, Endpoint.maxLimit)) }
-            if stderrIsTerminal && !options.json && !Messages.isQuiet {
-                engine.progress = { progress in
-                    let r = progress.report
-                    fputs("\r\(progress.phase.rawValue): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ", stderr)
-                }
+            let client = BriefingClient(store: store,
+                                        transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget,
+                                                                     trace: trace, bearerToken: token),
+                                        bearerToken: token, clock: deviceClock)
+            let showsProgress = stderrIsTerminal && !options.json && !Messages.isQuiet
+            let progress = Task { await ProgressLine.follow(client.events, showing: showsProgress) }
+            let report: SyncReport
+            do {
+                report = try await client.sync(full: full, pageSize: pageSize)
+                progress.cancel()
+            } catch {
+                progress.cancel()
+                if showsProgress { fputs("\n", stderr) }
+                throw error
             }
-            let report = try engine.run(full: full)
-            if engine.progress != nil { fputs("\n", stderr) }
+            if showsProgress { fputs("\n", stderr) }
             try store.saveLastSyncMessages(Messages.recorded)
             if options.json {
                 options.emit(.object([
@@ -177,16 +178,21 @@ struct Sync: AsyncParsableCommand {
     }
 }
 
-/// libcurl with retries: the transport every networked command uses. With `trace` (a file, or - for
-/// stderr) every attempt is also written as a JSON line, with `bearerToken` masked.
+/// libcurl with retries: the transport every networked command uses. Retry decisions are debug messages
+/// (`--verbose`); with `trace` (a file, or - for stderr) every attempt is also written as a JSON line, with
+/// `bearerToken` masked.
 func makeTransport(caFile: String?, timeout: Double, budget: Double, trace: String? = nil,
-                   bearerToken: String? = nil) throws -> Transport {
+                   bearerToken: String? = nil) throws -> any Transport {
     let curl = CurlTransport(configuration: .init(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile))
-    guard let trace else { return RetryingTransport(curl, policy: RetryPolicy(budget: budget)) }
-    let tracer = TraceTransport(curl, output: try TraceTransport.open(trace), bearerToken: bearerToken)
-    let retrying = RetryingTransport(tracer, policy: RetryPolicy(budget: budget))
-    retrying.onDecision = { request, decision in tracer.decided(request, decision) }
-    return retrying
+    let policy = RetryPolicy(budget: budget)
+    let tracer = try trace.map { path in
+        TraceTransport(curl, output: try TraceTransport.open(path), policy: policy, bearerToken: bearerToken)
+    }
+    let logger = Logger(label: "briefing.retry")
+    return RetryingTransport(tracer ?? curl, policy: policy, observe: { decision in
+        tracer?.decided(decision)
+        if let line = RetryNarration.line(decision, policy: policy) { logger.debug("\(line)") }
+    })
 }
 
 /// Seconds per request and of retrying: the flag, else $BRIEFING_TIMEOUT / $BRIEFING_RETRY_BUDGET, else
@@ -219,22 +225,22 @@ func readToken(file: String?) throws -> String? {
     return ProcessInfo.processInfo.environment["BRIEFING_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
 }
 
-/// One sync per store: an exclusive `flock` on `STORE.sync-lock`, released by the kernel even when the
-/// process is killed.
-final class SyncLock {
-    private let descriptor: Int32
-
-    init(storePath: String) throws {
-        descriptor = open(storePath + ".sync-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure(message: "cannot create the sync lock beside \(storePath)", code: 74) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw Failure(message: "another sync is running on this store", code: 75)
+/// What `sync` makes of the client's events: the progress line it keeps on a terminal's stderr (when
+/// `showing`), and warnings as `briefing: warning: …` messages.
+enum ProgressLine {
+    static func follow(_ events: AsyncStream<SyncEvent>, showing: Bool) async {
+        for await event in events {
+            switch event {
+            case .pushSettled(_, let r), .pageCommitted(_, let r):
+                guard showing else { continue }
+                let phase = if case .pushSettled = event { "push" } else { "pull" }
+                fputs("\r\(phase): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ", stderr)
+            case .warning(let text):
+                if showing { fputs("\n", stderr) }
+                Messages.warning(text)
+            case .conflictJudged:
+                break
+            }
         }
-    }
-
-    func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
     }
 }

@@ -5,14 +5,14 @@ import Testing
 
 /// Answers with a fixed script of outcomes (repeating the last one) and counts the calls.
 final class ScriptedTransport: Transport {
-    private var script: [Result<HTTPResponse, TransportError>]
+    private var script: [Result<TransportResponse, TransportError>]
     private(set) var calls = 0
 
-    init(_ script: [Result<HTTPResponse, TransportError>]) {
+    init(_ script: [Result<TransportResponse, TransportError>]) {
         self.script = script
     }
 
-    func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
+    func send(_ request: TransportRequest) throws(TransportError) -> TransportResponse {
         calls += 1
         let outcome = script.count > 1 ? script.removeFirst() : script[0]
         return try outcome.get()
@@ -34,11 +34,11 @@ final class FakeClock {
     }
 }
 
-private func status(_ code: Int, _ headers: [String: String] = [:]) -> Result<HTTPResponse, TransportError> {
-    .success(HTTPResponse(status: code, headers: headers))
+private func status(_ code: Int, _ headers: [String: String] = [:]) -> Result<TransportResponse, TransportError> {
+    .success(TransportResponse(status: code, headers: headers))
 }
 
-private let anyRequest = HTTPRequest(url: URL(string: "https://briefing.example/pull")!)
+private let anyRequest = TransportRequest(url: URL(string: "https://briefing.example/pull")!)
 
 struct RetryingTransportTests {
     let clock = FakeClock()
@@ -52,7 +52,7 @@ struct RetryingTransportTests {
         let server = try FaultServer()
         let transport = RetryingTransport(CurlTransport())
         let started = Date()
-        let response = try transport.send(HTTPRequest(url: server.url("/retry-after?key=real&count=2&seconds=1")))
+        let response = try transport.send(TransportRequest(url: server.url("/retry-after?key=real&count=2&seconds=1")))
         #expect(response.status == 200)
         #expect(response.body == Data("ok after 3\n".utf8))
         #expect(Date().timeIntervalSince(started) >= 2)
@@ -64,7 +64,7 @@ struct RetryingTransportTests {
         // Real time, so the server's date means something, plus every wait that was skipped.
         let now = { Date().addingTimeInterval(clock.waits.reduce(0, +)) }
         let transport = RetryingTransport(CurlTransport(), now: now, sleep: { clock.sleep($0) })
-        let response = try transport.send(HTTPRequest(url: server.url("/retry-date?key=date&count=1&seconds=3")))
+        let response = try transport.send(TransportRequest(url: server.url("/retry-date?key=date&count=1&seconds=3")))
         #expect(response.status == 200)
         // The date has whole seconds, so "3 s from now" lands between 2 and 3 s ahead of the server's
         // clock, minus however long the answer took to arrive.

@@ -15,14 +15,14 @@ struct TLSTests {
     }
 
     @Test func selfSignedCertificateIsRejectedWithoutCAFile() {
-        let error = #expect(throws: TransportError.self) { try CurlTransport().send(HTTPRequest(url: server.url("/echo"))) }
+        let error = #expect(throws: TransportError.self) { try CurlTransport().send(TransportRequest(url: server.url("/echo"))) }
         #expect(error?.kind == .tls)
         #expect(error?.message.contains("certificate") == true)
     }
 
     @Test func certificateFromTheCAFileIsTrusted() throws {
         let transport = CurlTransport(configuration: .init(caFile: certificate.certificatePath))
-        let response = try transport.send(HTTPRequest(url: server.url("/echo")))
+        let response = try transport.send(TransportRequest(url: server.url("/echo")))
         #expect(response.status == 200)
         #expect(try Echo(response.body).method == "GET")
     }
@@ -30,7 +30,7 @@ struct TLSTests {
     @Test func hostNameIsVerifiedEvenWithATrustedCertificate() {
         let transport = CurlTransport(configuration: .init(caFile: certificate.certificatePath))
         let error = #expect(throws: TransportError.self) {
-            try transport.send(HTTPRequest(url: server.url("/echo", host: "localhost")))
+            try transport.send(TransportRequest(url: server.url("/echo", host: "localhost")))
         }
         #expect(error?.kind == .tls)
     }

@@ -6,13 +6,13 @@ import BriefingStore
 
 /// A transport that answers from a script and remembers every request.
 final class ScriptedTransport: Transport {
-    var answers: [String: [HTTPResponse]] = [:]
-    private(set) var requests: [HTTPRequest] = []
+    var answers: [String: [TransportResponse]] = [:]
+    private(set) var requests: [TransportRequest] = []
 
-    func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
+    func send(_ request: TransportRequest) throws(TransportError) -> TransportResponse {
         requests.append(request)
         let key = request.url.absoluteString
-        guard var queue = answers[key], !queue.isEmpty else { return HTTPResponse(status: 404) }
+        guard var queue = answers[key], !queue.isEmpty else { return TransportResponse(status: 404) }
         let answer = queue.count > 1 ? queue.removeFirst() : queue[0]
         answers[key] = queue
         return answer
@@ -48,9 +48,9 @@ struct FeedFollowerTests {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [
-            HTTPResponse(status: 200, headers: ["etag": "\"v1\"", "last-modified": "Sun, 29 Nov 2026 00:00:00 GMT"],
+            TransportResponse(status: 200, headers: ["etag": "\"v1\"", "last-modified": "Sun, 29 Nov 2026 00:00:00 GMT"],
                          body: Self.feedBody(["a", "b"])),
-            HTTPResponse(status: 304, headers: ["etag": "\"v1b\""], body: Data("not json at all".utf8)),
+            TransportResponse(status: 304, headers: ["etag": "\"v1b\""], body: Data("not json at all".utf8)),
         ]
         let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
         let first = try engine.run()
@@ -68,7 +68,7 @@ struct FeedFollowerTests {
     @Test func fullSyncFetchesWithoutValidators() throws {
         let store = try store()
         let transport = ScriptedTransport()
-        transport.answers[feedURL] = [HTTPResponse(status: 200, headers: ["etag": "\"v1\""], body: Self.feedBody(["a"]))]
+        transport.answers[feedURL] = [TransportResponse(status: 200, headers: ["etag": "\"v1\""], body: Self.feedBody(["a"]))]
         let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
         _ = try engine.run()
         let report = try engine.run(full: true)
@@ -79,8 +79,8 @@ struct FeedFollowerTests {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [
-            HTTPResponse(status: 200, headers: ["etag": "\"v1\""], body: Self.feedBody(["a"])),
-            HTTPResponse(status: 200, body: Self.feedBody(["a"])),
+            TransportResponse(status: 200, headers: ["etag": "\"v1\""], body: Self.feedBody(["a"])),
+            TransportResponse(status: 200, body: Self.feedBody(["a"])),
         ]
         let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
         _ = try engine.run()
@@ -91,10 +91,10 @@ struct FeedFollowerTests {
     @Test func nextURLPagesAreFollowedAndTheTokenStaysWithTheFeedsOrigin() throws {
         let store = try store()
         let transport = ScriptedTransport()
-        transport.answers[feedURL] = [HTTPResponse(status: 200, body: Self.feedBody(["a"], next: "page2.json"))]
+        transport.answers[feedURL] = [TransportResponse(status: 200, body: Self.feedBody(["a"], next: "page2.json"))]
         transport.answers["http://127.0.0.1:9/page2.json"] = [
-            HTTPResponse(status: 200, body: Self.feedBody(["b"], next: "http://localhost:9/page3.json"))]
-        transport.answers["http://localhost:9/page3.json"] = [HTTPResponse(status: 200, body: Self.feedBody(["c"]))]
+            TransportResponse(status: 200, body: Self.feedBody(["b"], next: "http://localhost:9/page3.json"))]
+        transport.answers["http://localhost:9/page3.json"] = [TransportResponse(status: 200, body: Self.feedBody(["c"]))]
         let report = try SyncEngine(store: store, transport: transport, bearerToken: "secret").run()
         #expect(report.pages == 3 && report.pulled == 3)
         #expect(transport.header("Authorization", of: 1) == "Bearer secret")
@@ -104,10 +104,10 @@ struct FeedFollowerTests {
     @Test func aNextURLLoopIsMalformedAndSavesNoValidators() throws {
         let store = try store()
         let transport = ScriptedTransport()
-        transport.answers[feedURL] = [HTTPResponse(status: 200, headers: ["etag": "\"v1\""],
+        transport.answers[feedURL] = [TransportResponse(status: 200, headers: ["etag": "\"v1\""],
                                                    body: Self.feedBody(["a"], next: "page2.json"))]
         transport.answers["http://127.0.0.1:9/page2.json"] = [
-            HTTPResponse(status: 200, body: Self.feedBody(["b"], next: "feed.json#top"))]
+            TransportResponse(status: 200, body: Self.feedBody(["b"], next: "feed.json#top"))]
         #expect {
             try SyncEngine(store: store, transport: transport, bearerToken: nil).run()
         } throws: { error in
@@ -121,8 +121,8 @@ struct FeedFollowerTests {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [
-            HTTPResponse(status: 200, body: Self.feedBody(["a", "b"])),
-            HTTPResponse(status: 200, body: Self.feedBody(["a"], modified: "2026-11-02T10:00:00")),
+            TransportResponse(status: 200, body: Self.feedBody(["a", "b"])),
+            TransportResponse(status: 200, body: Self.feedBody(["a"], modified: "2026-11-02T10:00:00")),
         ]
         let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
         _ = try engine.run()

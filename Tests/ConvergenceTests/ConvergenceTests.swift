@@ -148,7 +148,7 @@ final class World {
     /// An admin call over the same libcurl transport the devices use.
     @discardableResult
     func admin(_ path: String, _ body: Any? = nil) throws -> [String: Any] {
-        let request = HTTPRequest(method: body == nil ? "GET" : "POST", url: server.url("/admin/" + path),
+        let request = TransportRequest(method: body == nil ? "GET" : "POST", url: server.url("/admin/" + path),
                                   headers: [("Content-Type", "application/json")],
                                   body: try body.map { try JSONSerialization.data(withJSONObject: $0) })
         let response = try transport.send(request)
