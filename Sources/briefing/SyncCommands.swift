@@ -118,6 +118,15 @@ struct Sync: AsyncParsableCommand {
             (final, retry or give-up), retry_in_s, and for pulls page, change_token, next_change_token and \
             has_more. The Authorization header and the bearer token are never written: attach the file to a \
             bug report. A trace file that cannot be created exits 73.
+
+            --watch syncs now and then every --interval seconds (default 300), so marks made meanwhile by \
+            any briefing process are pushed on the next round. After a failure it waits 15 s (or the \
+            interval, if shorter), doubling with each further failure up to 15 minutes (or the interval, if \
+            longer), and returns to the interval after a success; authentication, configuration and store \
+            errors end it with their exit code. On a terminal a status line on stderr shows the last result; \
+            otherwise each round prints its summary line (or JSON object, with --json) on stdout. SIGINT or \
+            SIGTERM stops it between pages (every committed page stays), pushes pending marks once if the \
+            server answers, and exits 0.
             """)
 
     @OptionGroup var options: StoreOptions
@@ -126,17 +135,25 @@ struct Sync: AsyncParsableCommand {
     @Option(help: "Seconds of retrying before giving up (default 60, env BRIEFING_RETRY_BUDGET).") var retryBudget: Double?
     @Option(help: ArgumentHelp("Write one JSON line per HTTP attempt to this file (- for stderr).", valueName: "file"))
     var trace: String?
+    @Flag(help: "Keep syncing: now, then every --interval seconds, until SIGINT or SIGTERM.") var watch = false
+    @Option(help: ArgumentHelp("Seconds between syncs with --watch (default 300).", valueName: "seconds"))
+    var interval: Double?
     @Option(help: .hidden) var pageSize: Int?
 
     func validate() throws {
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if let retryBudget, retryBudget < 0 { throw ValidationError("--retry-budget must be 0 or more") }
+        if let interval, !(interval > 0) { throw ValidationError("--interval must be positive") }
+        if interval != nil && !watch { throw ValidationError("--interval needs --watch") }
     }
 
     func run() async throws {
         try await guarded {
             let (store, settings) = try options.openInitialised()
             guard settings.isConfigured else { throw StoreError.notInitialised(path: options.path) }
+            if watch {
+                return try await Watch(command: self, store: store, settings: settings).run()
+            }
             let (timeout, budget) = networkLimits(timeout: timeout, retryBudget: retryBudget, settings: settings)
             Messages.debug("syncing \(options.path) with \(settings.serverURL ?? "-") as \(settings.device); "
                            + "timeout \(timeout) s, retry budget \(budget) s")
@@ -159,23 +176,33 @@ struct Sync: AsyncParsableCommand {
             if showsProgress { fputs("\n", stderr) }
             try store.saveLastSyncMessages(Messages.recorded)
             if options.json {
-                options.emit(.object([
-                    ("pushed", .int(report.pushed)), ("pulled", .int(report.pulled)), ("deleted", .int(report.deleted)),
-                    ("conflicts", .int(report.conflicts)), ("pages", .int(report.pages)),
-                    ("full_resync", .bool(report.fullResync)), ("states", .int(report.states)),
-                    ("archived", .int(report.archived)), ("not_modified", .bool(report.notModified)),
-                    ("push_requests", .int(report.pushRequests)),
-                ]))
+                options.emit(reportJSON(report))
             } else {
-                var line = "pushed \(report.pushed), pulled \(report.pulled) (\(report.pages) page\(report.pages == 1 ? "" : "s")), "
-                    + "\(report.states) state changes, deleted \(report.deleted), conflicts \(report.conflicts)"
-                if report.archived > 0 { line += ", archived \(report.archived)" }
-                if report.fullResync { line += ", full resync" }
-                if report.notModified { line += ", feed not modified" }
-                print(line)
+                print(reportLine(report))
             }
         }
     }
+}
+
+/// `sync --json`'s object.
+func reportJSON(_ report: SyncReport) -> JSON {
+    .object([
+        ("pushed", .int(report.pushed)), ("pulled", .int(report.pulled)), ("deleted", .int(report.deleted)),
+        ("conflicts", .int(report.conflicts)), ("pages", .int(report.pages)),
+        ("full_resync", .bool(report.fullResync)), ("states", .int(report.states)),
+        ("archived", .int(report.archived)), ("not_modified", .bool(report.notModified)),
+        ("push_requests", .int(report.pushRequests)),
+    ])
+}
+
+/// `sync`'s summary line.
+func reportLine(_ report: SyncReport) -> String {
+    var line = "pushed \(report.pushed), pulled \(report.pulled) (\(report.pages) page\(report.pages == 1 ? "" : "s")), "
+        + "\(report.states) state changes, deleted \(report.deleted), conflicts \(report.conflicts)"
+    if report.archived > 0 { line += ", archived \(report.archived)" }
+    if report.fullResync { line += ", full resync" }
+    if report.notModified { line += ", feed not modified" }
+    return line
 }
 
 /// libcurl with retries: the transport every networked command uses. Retry decisions are debug messages
