@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "Briefing",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v13), .iOS(.v16)],
     products: [
         .executable(name: "briefing", targets: ["briefing"]),
         .executable(name: "briefing-mock-server", targets: ["briefing-mock-server"]),
@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "BriefingKit", targets: ["BriefingKit"]),
         // The libcurl transport, for Linux front ends.
         .library(name: "BriefingCurl", targets: ["BriefingCurl"]),
+        .library(name: "BriefingURLSession", targets: ["BriefingURLSession"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Values and rules: articles, field states, conflict rules, the hybrid clock. Foundation only.
@@ -47,9 +49,11 @@ let package = Package(
         ),
         // Transport on libcurl.
         .target(name: "BriefingCurl", dependencies: ["CCurl", "BriefingSync"]),
+        // Transport on URLSession (FoundationNetworking on Linux): what an app on an Apple platform plugs in.
+        .target(name: "BriefingURLSession", dependencies: ["BriefingSync"]),
         // The CLI.
         .executableTarget(name: "briefing", dependencies: [
-            "BriefingKit", "BriefingModel", "BriefingStore", "BriefingSync", "BriefingCurl", "BriefingText",
+            "BriefingKit", "BriefingModel", "BriefingStore", "BriefingSync", "BriefingCurl", "BriefingURLSession", "BriefingText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -67,16 +71,23 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
+        // An app's use of the public API, start to finish; Tools/test runs it against the mock server.
+        .executableTarget(name: "briefing-example", dependencies: ["BriefingKit", "BriefingURLSession"],
+                          path: "Examples/BriefingExample"),
+
         // Launches the real binaries for tests; shared by the server and end-to-end tests.
         .target(name: "BriefingTestSupport", path: "Tests/BriefingTestSupport"),
+        // The facade as an app uses it, against the real mock server: cancellation, resumption, one sync per store.
+        .testTarget(name: "BriefingKitTests", dependencies: ["BriefingKit", "BriefingCurl", "BriefingTestSupport"]),
         .testTarget(name: "BriefingModelTests", dependencies: ["BriefingModel", "BriefingProtocol"]),
         .testTarget(name: "BriefingTextTests", dependencies: ["BriefingText"]),
         .testTarget(name: "BriefingStoreTests", dependencies: ["BriefingStore", "BriefingModel"]),
         .testTarget(name: "BriefingSyncTests", dependencies: [
             "BriefingSync", "BriefingStore", "BriefingModel", "BriefingProtocol",
         ]),
-        // Drives CurlTransport against Tests/BriefingCurlTests/fault_server.py (python3), launched per test.
-        .testTarget(name: "BriefingCurlTests", dependencies: ["BriefingCurl", "BriefingSync"],
+        // One suite run over every Transport (libcurl and URLSession) against Tests/TransportTests/fault_server.py
+        // (python3), launched per test.
+        .testTarget(name: "TransportTests", dependencies: ["BriefingCurl", "BriefingURLSession", "BriefingSync"],
                     exclude: ["fault_server.py"]),
         .testTarget(name: "BriefingMockServerTests", dependencies: [
             "BriefingMockServer", "BriefingProtocol", "BriefingModel",

@@ -5,6 +5,7 @@ import BriefingModel
 extension BriefingStore {
     /// Applies one pulled page and stores its next token in ONE transaction, so a sync killed at any
     /// moment resumes from the last page that landed whole.
+    @discardableResult
     public func applyPage(_ page: PulledPage, now: Timestamp = .now) throws(StoreError) -> PullTally {
         try write { db in
             guard var settings = try Self.settings(db) else { throw StoreError.notInitialised(path: path) }

@@ -32,10 +32,12 @@ extension BriefingStore {
     public func acquireSyncLease() throws(StoreError) -> SyncLease {
         let lockPath = syncLockPath
         if !FileManager.default.fileExists(atPath: lockPath) {
-            FileManager.default.createFile(atPath: lockPath, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: lockPath, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         var configuration = Configuration()
         configuration.busyMode = .immediateError
+        // The transaction deliberately outlives the call that opens it: it is the lease.
+        configuration.allowsUnsafeTransactions = true
         configuration.label = "briefing.sync-lease"
         do {
             let queue = try DatabaseQueue(path: lockPath, configuration: configuration)

@@ -170,8 +170,10 @@ extension BriefingStore {
         }
     }
 
-    /// Keeps the notes and warnings of the sync that just completed, replacing the previous sync's.
+    /// Keeps the notes and warnings of the sync that just completed, replacing the previous sync's. Writes
+    /// only when they differ: most syncs say nothing, and a write would wait behind other processes' marks.
     public func saveLastSyncMessages(_ messages: [String]) throws(StoreError) {
+        if try lastSyncMessages() == messages { return }
         let json = String(decoding: (try? JSONEncoder().encode(messages)) ?? Data("[]".utf8), as: UTF8.self)
         try write { db in
             try db.execute(sql: "UPDATE sync_meta SET last_sync_messages = ? WHERE singleton = 1", arguments: [json])

@@ -35,7 +35,7 @@ public struct RetryingTransport: Transport {
 
     /// `now`, `sleep` and `random` (0..<1) exist so tests can run the policy on a fake clock; `observe`
     /// sees every decision (a trace, `--verbose`).
-    public init(_ base: any Transport, policy: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = Date.init,
+    public init(_ base: any Transport, policy: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = { Date() },
                 sleep: @escaping @Sendable (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0)) },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
                 observe: (@Sendable (Decision) -> Void)? = nil) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import BriefingCurl
+import BriefingURLSession
 import BriefingKit
 import BriefingProtocol
 import Logging
@@ -74,7 +75,7 @@ struct Init: AsyncParsableCommand {
                 settings.allowInsecureHTTP = allowInsecureHTTP
                 settings.policy = try parsedPolicy()
                 let client = BriefingClient(store: store, transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2),
-                                            bearerToken: token, clock: deviceClock)
+                                            bearerToken: token, clock: { deviceClock() })
                 switch try await client.connect(to: url, settings: settings, replacingContent: force) {
                 case .connected(let kind):
                     settings.serverKind = kind
@@ -161,7 +162,7 @@ struct Sync: AsyncParsableCommand {
             let client = BriefingClient(store: store,
                                         transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget,
                                                                      trace: trace, bearerToken: token),
-                                        bearerToken: token, clock: deviceClock)
+                                        bearerToken: token, clock: { deviceClock() })
             let showsProgress = stderrIsTerminal && !options.json && !Messages.isQuiet
             let progress = Task { await ProgressLine.follow(client.events, showing: showsProgress) }
             let report: SyncReport
@@ -205,18 +206,21 @@ func reportLine(_ report: SyncReport) -> String {
     return line
 }
 
-/// libcurl with retries: the transport every networked command uses. Retry decisions are debug messages
+/// The transport every networked command uses, with retries: libcurl, or URLSession when
+/// `BRIEFING_TRANSPORT=urlsession` (how the end-to-end tests run the CLI over both). Retry decisions are debug messages
 /// (`--verbose`); with `trace` (a file, or - for stderr) every attempt is also written as a JSON line, with
 /// `bearerToken` masked.
 func makeTransport(caFile: String?, timeout: Double, budget: Double, trace: String? = nil,
                    bearerToken: String? = nil) throws -> any Transport {
-    let curl = CurlTransport(configuration: .init(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile))
+    let configuration = TransportConfiguration(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile)
+    let base: any Transport = ProcessInfo.processInfo.environment["BRIEFING_TRANSPORT"] == "urlsession"
+        ? URLSessionTransport(configuration: configuration) : CurlTransport(configuration: configuration)
     let policy = RetryPolicy(budget: budget)
     let tracer = try trace.map { path in
-        TraceTransport(curl, output: try TraceTransport.open(path), policy: policy, bearerToken: bearerToken)
+        TraceTransport(base, output: try TraceTransport.open(path), policy: policy, bearerToken: bearerToken)
     }
     let logger = Logger(label: "briefing.retry")
-    return RetryingTransport(tracer ?? curl, policy: policy, observe: { decision in
+    return RetryingTransport(tracer ?? base, policy: policy, observe: { decision in
         tracer?.decided(decision)
         if let line = RetryNarration.line(decision, policy: policy) { logger.debug("\(line)") }
     })

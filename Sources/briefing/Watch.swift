@@ -28,7 +28,7 @@ struct Watch {
         let client = BriefingClient(store: store,
                                     transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget,
                                                                  trace: command.trace, bearerToken: token),
-                                    bearerToken: token, clock: deviceClock)
+                                    bearerToken: token, clock: { deviceClock() })
         let warnings = Task { await ProgressLine.follow(client.events, showing: false) }
         defer { warnings.cancel() }
         let stop = StopSignal()

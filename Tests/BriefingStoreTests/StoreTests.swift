@@ -35,7 +35,7 @@ struct OpeningTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("garbage-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let garbage = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
-        FileManager.default.createFile(atPath: path, contents: garbage)
+        _ = FileManager.default.createFile(atPath: path, contents: garbage)
         #expect {
             try BriefingStore.open(path: path)
         } throws: { error in

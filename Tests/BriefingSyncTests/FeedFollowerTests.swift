@@ -5,17 +5,28 @@ import BriefingModel
 import BriefingStore
 
 /// A transport that answers from a script and remembers every request.
-final class ScriptedTransport: Transport {
-    var answers: [String: [TransportResponse]] = [:]
-    private(set) var requests: [TransportRequest] = []
+///
+/// `@unchecked Sendable`: both mutable fields are only touched under `lock`.
+final class ScriptedTransport: Transport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _answers: [String: [TransportResponse]] = [:]
+    private var _requests: [TransportRequest] = []
 
-    func send(_ request: TransportRequest) throws(TransportError) -> TransportResponse {
-        requests.append(request)
-        let key = request.url.absoluteString
-        guard var queue = answers[key], !queue.isEmpty else { return TransportResponse(status: 404) }
-        let answer = queue.count > 1 ? queue.removeFirst() : queue[0]
-        answers[key] = queue
-        return answer
+    var answers: [String: [TransportResponse]] {
+        get { lock.withLock { _answers } }
+        set { lock.withLock { _answers = newValue } }
+    }
+    var requests: [TransportRequest] { lock.withLock { _requests } }
+
+    func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
+        lock.withLock {
+            _requests.append(request)
+            let key = request.url.absoluteString
+            guard var queue = _answers[key], !queue.isEmpty else { return TransportResponse(status: 404) }
+            let answer = queue.count > 1 ? queue.removeFirst() : queue[0]
+            _answers[key] = queue
+            return answer
+        }
     }
 
     func header(_ name: String, of index: Int) -> String? {
@@ -44,7 +55,7 @@ struct FeedFollowerTests {
         return Data(#"{"version": "https://jsonfeed.org/version/1.1", "title": "T"\#(nextMember), "items": [\#(items.joined(separator: ","))]}"#.utf8)
     }
 
-    @Test func validatorsFromTheFirst200AreSentBackAndA304ParsesNothing() throws {
+    @Test func validatorsFromTheFirst200AreSentBackAndA304ParsesNothing() async throws {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [
@@ -53,10 +64,10 @@ struct FeedFollowerTests {
             TransportResponse(status: 304, headers: ["etag": "\"v1b\""], body: Data("not json at all".utf8)),
         ]
         let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
-        let first = try engine.run()
+        let first = try await engine.run()
         #expect(first.pulled == 2 && !first.notModified)
         #expect(transport.header("If-None-Match", of: 0) == nil)
-        let second = try engine.run()
+        let second = try await engine.run()
         #expect(second.notModified && second.pulled == 0 && second.pages == 0)
         #expect(transport.header("If-None-Match", of: 1) == "\"v1\"")
         #expect(transport.header("If-Modified-Since", of: 1) == "Sun, 29 Nov 2026 00:00:00 GMT")
@@ -65,17 +76,17 @@ struct FeedFollowerTests {
         #expect(settings.feedLastModified == "Sun, 29 Nov 2026 00:00:00 GMT")
     }
 
-    @Test func fullSyncFetchesWithoutValidators() throws {
+    @Test func fullSyncFetchesWithoutValidators() async throws {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [TransportResponse(status: 200, headers: ["etag": "\"v1\""], body: Self.feedBody(["a"]))]
         let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
-        _ = try engine.run()
-        let report = try engine.run(full: true)
+        _ = try await engine.run()
+        let report = try await engine.run(full: true)
         #expect(transport.header("If-None-Match", of: 1) == nil && !report.notModified && report.pages == 1)
     }
 
-    @Test func a200WithoutValidatorsForgetsTheOldOnes() throws {
+    @Test func a200WithoutValidatorsForgetsTheOldOnes() async throws {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [
@@ -83,41 +94,41 @@ struct FeedFollowerTests {
             TransportResponse(status: 200, body: Self.feedBody(["a"])),
         ]
         let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
-        _ = try engine.run()
-        _ = try engine.run()
+        _ = try await engine.run()
+        _ = try await engine.run()
         #expect(try store.settings()?.feedETag == nil)
     }
 
-    @Test func nextURLPagesAreFollowedAndTheTokenStaysWithTheFeedsOrigin() throws {
+    @Test func nextURLPagesAreFollowedAndTheTokenStaysWithTheFeedsOrigin() async throws {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [TransportResponse(status: 200, body: Self.feedBody(["a"], next: "page2.json"))]
         transport.answers["http://127.0.0.1:9/page2.json"] = [
             TransportResponse(status: 200, body: Self.feedBody(["b"], next: "http://localhost:9/page3.json"))]
         transport.answers["http://localhost:9/page3.json"] = [TransportResponse(status: 200, body: Self.feedBody(["c"]))]
-        let report = try SyncEngine(store: store, transport: transport, bearerToken: "secret").run()
+        let report = try await SyncEngine(store: store, transport: transport, bearerToken: "secret").run()
         #expect(report.pages == 3 && report.pulled == 3)
         #expect(transport.header("Authorization", of: 1) == "Bearer secret")
         #expect(transport.header("Authorization", of: 2) == nil)
     }
 
-    @Test func aNextURLLoopIsMalformedAndSavesNoValidators() throws {
+    @Test func aNextURLLoopIsMalformedAndSavesNoValidators() async throws {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [TransportResponse(status: 200, headers: ["etag": "\"v1\""],
                                                    body: Self.feedBody(["a"], next: "page2.json"))]
         transport.answers["http://127.0.0.1:9/page2.json"] = [
             TransportResponse(status: 200, body: Self.feedBody(["b"], next: "feed.json#top"))]
-        #expect {
-            try SyncEngine(store: store, transport: transport, bearerToken: nil).run()
+        await #expect {
+            try await SyncEngine(store: store, transport: transport, bearerToken: nil).run()
         } throws: { error in
-            (error as? SyncError)?.exitCode == 65 && "\(error)".contains("loops back")
+            if case .malformed(let message) = error as? SyncError { message.contains("loops back") } else { false }
         }
         #expect(transport.requests.count == 2)
         #expect(try store.settings()?.feedETag == nil)
     }
 
-    @Test func aChangedDateModifiedUpdatesTheItemAndKeepsItsReadState() throws {
+    @Test func aChangedDateModifiedUpdatesTheItemAndKeepsItsReadState() async throws {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [
@@ -125,9 +136,9 @@ struct FeedFollowerTests {
             TransportResponse(status: 200, body: Self.feedBody(["a"], modified: "2026-11-02T10:00:00")),
         ]
         let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
-        _ = try engine.run()
+        _ = try await engine.run()
         try store.mark(.read, ["a"])
-        let report = try engine.run()
+        let report = try await engine.run()
         #expect(report.pulled == 1)
         let status = try store.status()
         #expect(status.articles == 2 && status.unread == 1 && status.pending == 0)

@@ -25,8 +25,11 @@ struct PlainFeedParsingTests {
             _ = try page(json)
             return nil
         } catch let error as SyncError {
-            #expect(error.exitCode == 65)
-            return error.description
+            guard case .malformed(let message) = error else {
+                Issue.record("expected malformed data, got \(error)")
+                return nil
+            }
+            return message
         } catch {
             Issue.record("unexpected error \(error)")
             return nil

@@ -15,7 +15,7 @@ import BriefingTestSupport
 /// case, `BRIEFING_CONVERGENCE_CASES=<n>` runs more (default 200).
 @Suite(.serialized)
 struct ConvergenceTests {
-    @Test func threeDevicesAndTheServerConvergeOnWhatTheRulesDecide() throws {
+    @Test func threeDevicesAndTheServerConvergeOnWhatTheRulesDecide() async throws {
         let environment = ProcessInfo.processInfo.environment
         let seeds: [UInt64]
         if let pinned = environment["BRIEFING_CONVERGENCE_SEED"].flatMap({ UInt64($0) }) {
@@ -30,7 +30,7 @@ struct ConvergenceTests {
         for seed in seeds {
             let scenario = Scenario(seed: seed)
             do {
-                try world.run(scenario, &tally)
+                try await world.run(scenario, &tally)
             } catch {
                 Issue.record("""
                     convergence case failed: \(error)
@@ -48,10 +48,10 @@ struct ConvergenceTests {
     /// wins by time), then marks the article unread: that mark was made on the pulled revision, so the
     /// server must apply it. (Until base_rev followed a replaced pending mark, the server saw it as
     /// concurrent, read-wins kept "read", and the reader's unread was lost.)
-    @Test func aMarkMadeAfterPullingAStateIsNotConcurrentWithIt() throws {
+    @Test func aMarkMadeAfterPullingAStateIsNotConcurrentWithIt() async throws {
         let world = try World()
         var tally = Tally()
-        try world.run(Scenario(skews: [0, 0, 0], readWinsDevice: 0, operations: [
+        try await world.run(Scenario(skews: [0, 0, 0], readWinsDevice: 0, operations: [
             .sync(device: 0), .sync(device: 1), .sync(device: 2),
             .mark(device: 0, action: .read, article: 0, jitter: 0),
             .remoteMark(article: 0, read: true, value: true, offset: -3_600_000, tie: false),
@@ -66,10 +66,10 @@ extension ConvergenceTests {
     /// Device 0 stars and reads an article offline; the server deletes it (the push is `gone`, the pull
     /// keeps it archived because it is starred here), then publishes it again. The device must show the
     /// server's state again, not its marks that lost to the delete. (Found by the generated cases.)
-    @Test func anArticlePublishedAgainAfterADeleteShowsTheServersStateEverywhere() throws {
+    @Test func anArticlePublishedAgainAfterADeleteShowsTheServersStateEverywhere() async throws {
         let world = try World()
         var tally = Tally()
-        try world.run(Scenario(skews: [0, 0, 0], operations: [
+        try await world.run(Scenario(skews: [0, 0, 0], operations: [
             .sync(device: 0), .sync(device: 1), .sync(device: 2),
             .mark(device: 0, action: .star, article: 0, jitter: 0),
             .mark(device: 0, action: .read, article: 0, jitter: 0),
@@ -86,10 +86,10 @@ extension ConvergenceTests {
     /// lost; the server publishes the article again; the repeated push is a `duplicate` and the server
     /// has no read state. The device must show it unread, as the server does. (Found by the generated
     /// cases, seed 8260807951367939989.)
-    @Test func aLostGoneVerdictRepeatedAfterTheArticleCameBackLeavesNoStaleMark() throws {
+    @Test func aLostGoneVerdictRepeatedAfterTheArticleCameBackLeavesNoStaleMark() async throws {
         let world = try World()
         var tally = Tally()
-        try world.run(Scenario(skews: [0, 0, 0], operations: [
+        try await world.run(Scenario(skews: [0, 0, 0], operations: [
             .sync(device: 0), .sync(device: 1), .sync(device: 2),
             .mark(device: 1, action: .read, article: 7, jitter: 0),
             .delete(article: 7),
@@ -147,18 +147,18 @@ final class World {
 
     /// An admin call over the same libcurl transport the devices use.
     @discardableResult
-    func admin(_ path: String, _ body: Any? = nil) throws -> [String: Any] {
+    func admin(_ path: String, _ body: Any? = nil) async throws -> [String: Any] {
         let request = TransportRequest(method: body == nil ? "GET" : "POST", url: server.url("/admin/" + path),
                                   headers: [("Content-Type", "application/json")],
                                   body: try body.map { try JSONSerialization.data(withJSONObject: $0) })
-        let response = try transport.send(request)
+        let response = try await transport.send(request)
         guard response.status == 200, let json = try JSONSerialization.jsonObject(with: response.body) as? [String: Any]
         else { throw Divergence("admin \(path) answered \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
         return json
     }
 
-    func run(_ scenario: Scenario, _ tally: inout Tally) throws {
-        try admin("reset", [String: Any]())
+    func run(_ scenario: Scenario, _ tally: inout Tally) async throws {
+        try await admin("reset", [String: Any]())
         if scenario.readWinsDevice != nil { tally.readWinsCases += 1 }
         let caseDirectory = try TemporaryDirectory()
         var stores: [BriefingStore] = []
@@ -176,7 +176,7 @@ final class World {
                                         readWins: scenario.readWinsDevice))
         for (step, operation) in scenario.operations.enumerated() {
             do {
-                try run.apply(operation, &tally)
+                try await run.apply(operation, &tally)
             } catch {
                 throw Divergence("at step \(step) (\(operation)): \(error)")
             }
@@ -184,14 +184,14 @@ final class World {
         for round in 0..<2 {
             for device in 0..<Scenario.devices {
                 do {
-                    try run.apply(.sync(device: device), &tally)
+                    try await run.apply(.sync(device: device), &tally)
                 } catch {
                     throw Divergence("in final round \(round), device \(device) syncing: \(error)")
                 }
             }
         }
-        try run.checkServer()
-        try run.checkStoresAgainstServer(&tally)
+        try await run.checkServer()
+        try await run.checkStoresAgainstServer(&tally)
     }
 }
 
@@ -213,26 +213,26 @@ struct CaseRun {
 
     func id(_ article: Int) -> String { world.articles[article].id }
 
-    mutating func apply(_ operation: Operation, _ tally: inout Tally) throws {
+    mutating func apply(_ operation: Operation, _ tally: inout Tally) async throws {
         tally.operations += 1
         switch operation {
         case let .mark(device, action, article, jitter):
-            try mark(device, action, id(article), jitter: jitter, &tally)
+            try await mark(device, action, id(article), jitter: jitter, &tally)
         case let .sync(device):
-            try sync(device, &tally)
+            try await sync(device, &tally)
         case let .pullOnly(device):
             let engine = SyncEngine(store: stores[device], transport: world.transport, bearerToken: nil)
             var report = SyncReport()
-            try engine.pull(base: world.server.baseURL, full: false, &report)
+            try await engine.pull(base: world.server.baseURL, full: false, &report)
             tally.pullsWithPending += 1
             tally.droppedAtPull += oracle.pull(device: device)
             try checkDevice(device)
         case let .lostPushAnswer(device):
-            guard !oracle.devices[device].outbox.isEmpty else { return try sync(device, &tally) }
-            try world.admin("faults", ["kind": "truncate", "path": "/v1/mutations", "count": 1])
+            guard !oracle.devices[device].outbox.isEmpty else { return try await sync(device, &tally) }
+            try await world.admin("faults", ["kind": "truncate", "path": "/v1/mutations", "count": 1])
             let engine = SyncEngine(store: stores[device], transport: world.transport, bearerToken: nil)
             do {
-                _ = try engine.run()
+                _ = try await engine.run()
                 throw Divergence("a sync whose push answer was cut off succeeded")
             } catch SyncError.unavailable {
                 tally.lostPushAnswers += oracle.lostPush(device: device)
@@ -248,7 +248,7 @@ struct CaseRun {
             let write = Oracle.Write(value: value, at: at, device: World.otherDevice)
             let expected = oracle.remoteMark(write, Oracle.Key(id: id(article), field: field))
             if expected == .conflict { tally.conflicts += 1 }
-            let answer = try world.admin("state", [
+            let answer = try await world.admin("state", [
                 "id": id(article), "field": field.rawValue, "value": value,
                 "changed_at": Timestamp(milliseconds: at).rfc3339, "device": World.otherDevice,
             ])
@@ -259,16 +259,16 @@ struct CaseRun {
             let revision = oracle.server[id(article)]!.revision + 1
             let title = "Article \(article + 1), revision \(revision)"
             oracle.edit(id(article), title: title)
-            try world.admin("articles", ["id": id(article), "title": title, "content_text": "Body, revision \(revision)."])
+            try await world.admin("articles", ["id": id(article), "title": title, "content_text": "Body, revision \(revision)."])
         case let .delete(article):
             oracle.delete(id(article))
-            try world.admin("delete", ["ids": [id(article)]])
+            try await world.admin("delete", ["ids": [id(article)]])
         case .expireTokens:
-            try world.admin("expire-tokens", [String: Any]())
+            try await world.admin("expire-tokens", [String: Any]())
         }
     }
 
-    mutating func mark(_ device: Int, _ action: MarkAction, _ id: String, jitter: Int64, _ tally: inout Tally) throws {
+    mutating func mark(_ device: Int, _ action: MarkAction, _ id: String, jitter: Int64, _ tally: inout Tally) async throws {
         let store = stores[device]
         let field: Oracle.Field = action.field == .read ? .read : .starred
         let wall = Timestamp.now.milliseconds + scenario.skews[device] + jitter
@@ -308,9 +308,9 @@ struct CaseRun {
         oracle.mark(device: device, id: id, field: field, value: action.value, at: stamp)
     }
 
-    mutating func sync(_ device: Int, _ tally: inout Tally) throws {
+    mutating func sync(_ device: Int, _ tally: inout Tally) async throws {
         let engine = SyncEngine(store: stores[device], transport: world.transport, bearerToken: nil)
-        let report = try engine.run()
+        let report = try await engine.run()
         let push = oracle.sync(device: device)
         tally.syncs += 1
         tally.conflicts += push.conflicts
@@ -350,8 +350,8 @@ struct CaseRun {
     }
 
     /// `GET /admin/state` against the oracle's server: liveness, revision, and each field's winning write.
-    func checkServer() throws {
-        let articles = try world.admin("state")["articles"] as? [[String: Any]] ?? []
+    func checkServer() async throws {
+        let articles = try await world.admin("state")["articles"] as? [[String: Any]] ?? []
         guard articles.count == oracle.server.count else {
             throw Divergence("server holds \(articles.count) articles, oracle \(oracle.server.count)")
         }
@@ -375,8 +375,8 @@ struct CaseRun {
 
     /// Every store against `GET /admin/state` directly: live articles with the server's values; deleted
     /// ones absent, or kept as archived.
-    func checkStoresAgainstServer(_ tally: inout Tally) throws {
-        let articles = try world.admin("state")["articles"] as? [[String: Any]] ?? []
+    func checkStoresAgainstServer(_ tally: inout Tally) async throws {
+        let articles = try await world.admin("state")["articles"] as? [[String: Any]] ?? []
         for (device, store) in stores.enumerated() {
             let held = Dictionary(uniqueKeysWithValues: try store.list(.all).map { ($0.id, $0) })
             for article in articles {

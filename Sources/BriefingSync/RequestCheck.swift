@@ -1,11 +1,10 @@
-import BriefingSync
 import Foundation
 
-/// What the transport refuses to put on the wire, and how it names a request in error messages.
-enum RequestCheck {
+/// What every transport refuses to put on the wire, and how it names a request in error messages.
+public enum RequestCheck {
     /// A method or header name outside the HTTP token alphabet, or a value with CR, LF or NUL, could
     /// smuggle a second header or request onto the connection; such a request is refused before curl sees it.
-    static func validate(_ request: TransportRequest) throws(TransportError) {
+    public static func validate(_ request: TransportRequest) throws(TransportError) {
         guard isToken(request.method) else {
             throw .refused("invalid HTTP method \(request.method.debugDescription)")
         }
@@ -20,7 +19,7 @@ enum RequestCheck {
 
     /// The URL without user info, query or fragment: enough to tell which request failed, never a password
     /// or a token that happens to travel in the query.
-    static func redacted(_ url: URL) -> String {
+    public static func redacted(_ url: URL) -> String {
         guard var parts = URLComponents(url: url, resolvingAgainstBaseURL: true) else { return "<invalid URL>" }
         parts.user = nil
         parts.password = nil

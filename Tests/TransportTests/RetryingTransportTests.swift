@@ -4,33 +4,46 @@ import Foundation
 import Testing
 
 /// Answers with a fixed script of outcomes (repeating the last one) and counts the calls.
-final class ScriptedTransport: Transport {
+///
+/// `@unchecked Sendable`: its mutable fields are only touched under `lock`.
+final class ScriptedTransport: Transport, @unchecked Sendable {
+    private let lock = NSLock()
     private var script: [Result<TransportResponse, TransportError>]
-    private(set) var calls = 0
+    private var _calls = 0
+    var calls: Int { lock.withLock { _calls } }
 
     init(_ script: [Result<TransportResponse, TransportError>]) {
         self.script = script
     }
 
-    func send(_ request: TransportRequest) throws(TransportError) -> TransportResponse {
-        calls += 1
-        let outcome = script.count > 1 ? script.removeFirst() : script[0]
+    func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
+        let outcome = lock.withLock {
+            _calls += 1
+            return script.count > 1 ? script.removeFirst() : script[0]
+        }
         return try outcome.get()
     }
 }
 
 /// A clock that only moves when the code under test sleeps, so waits can be read off exactly.
-final class FakeClock {
-    var now: Date
-    private(set) var waits: [TimeInterval] = []
+///
+/// `@unchecked Sendable`: its mutable fields are only touched under `lock`.
+final class FakeClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _now: Date
+    private var _waits: [TimeInterval] = []
+    var now: Date { lock.withLock { _now } }
+    var waits: [TimeInterval] { lock.withLock { _waits } }
 
     init(now: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
-        self.now = now
+        _now = now
     }
 
     func sleep(_ seconds: TimeInterval) {
-        waits.append(seconds)
-        now += seconds
+        lock.withLock {
+            _waits.append(seconds)
+            _now += seconds
+        }
     }
 }
 
@@ -48,23 +61,23 @@ struct RetryingTransportTests {
                           random: { random })
     }
 
-    @Test func retryAfterSecondsFromARealServerAreWaitedOutBeforeSuccess() throws {
+    @Test func retryAfterSecondsFromARealServerAreWaitedOutBeforeSuccess() async throws {
         let server = try FaultServer()
         let transport = RetryingTransport(CurlTransport())
         let started = Date()
-        let response = try transport.send(TransportRequest(url: server.url("/retry-after?key=real&count=2&seconds=1")))
+        let response = try await transport.send(TransportRequest(url: server.url("/retry-after?key=real&count=2&seconds=1")))
         #expect(response.status == 200)
         #expect(response.body == Data("ok after 3\n".utf8))
         #expect(Date().timeIntervalSince(started) >= 2)
     }
 
-    @Test func httpDateRetryAfterFromARealServerIsHonoured() throws {
+    @Test func httpDateRetryAfterFromARealServerIsHonoured() async throws {
         let server = try FaultServer()
         let clock = FakeClock()
         // Real time, so the server's date means something, plus every wait that was skipped.
-        let now = { Date().addingTimeInterval(clock.waits.reduce(0, +)) }
+        let now: @Sendable () -> Date = { Date().addingTimeInterval(clock.waits.reduce(0, +)) }
         let transport = RetryingTransport(CurlTransport(), now: now, sleep: { clock.sleep($0) })
-        let response = try transport.send(TransportRequest(url: server.url("/retry-date?key=date&count=1&seconds=3")))
+        let response = try await transport.send(TransportRequest(url: server.url("/retry-date?key=date&count=1&seconds=3")))
         #expect(response.status == 200)
         // The date has whole seconds, so "3 s from now" lands between 2 and 3 s ahead of the server's
         // clock, minus however long the answer took to arrive.
@@ -72,72 +85,84 @@ struct RetryingTransportTests {
         #expect((1.0...3.0).contains(clock.waits[0]))
     }
 
-    @Test func httpDateRetryAfterIsWaitedToTheSecond() throws {
+    @Test func httpDateRetryAfterIsWaitedToTheSecond() async throws {
         let clock = FakeClock(now: Date(timeIntervalSince1970: 1_795_163_200))  // Fri, 20 Nov 2026 08:26:40 GMT
         let base = ScriptedTransport([status(429, ["retry-after": "Fri, 20 Nov 2026 08:26:52 GMT"]), status(200)])
         let transport = RetryingTransport(base, now: { clock.now }, sleep: { clock.sleep($0) }, random: { 0.5 })
-        #expect(try transport.send(anyRequest).status == 200)
+        #expect(try await transport.send(anyRequest).status == 200)
         #expect(clock.waits == [12])
     }
 
     @Test(arguments: [0.0, 0.25, 0.999])
-    func backoffDoublesFromHalfASecondUpToTheCapScaledByJitter(random: Double) throws {
+    func backoffDoublesFromHalfASecondUpToTheCapScaledByJitter(random: Double) async throws {
         let base = ScriptedTransport(Array(repeating: status(502), count: 7) + [status(200)])
-        #expect(try retrying(base, random: random).send(anyRequest).status == 200)
+        #expect(try await retrying(base, random: random).send(anyRequest).status == 200)
         let ceilings: [TimeInterval] = [0.5, 1, 2, 4, 8, 8, 8]
         #expect(clock.waits == ceilings.map { $0 * random })
         #expect(base.calls == 8)
     }
 
-    @Test func givesUpBeforeTheBudgetAndReturnsTheLastResponse() throws {
+    @Test func givesUpBeforeTheBudgetAndReturnsTheLastResponse() async throws {
         let policy = RetryPolicy(maxAttempts: 100, baseDelay: 4, maxDelay: 4, budget: 10)
         let base = ScriptedTransport([status(503)])
-        let response = try retrying(base, policy: policy, random: 1).send(anyRequest)
+        let response = try await retrying(base, policy: policy, random: 1).send(anyRequest)
         #expect(response.status == 503)
         #expect(clock.waits == [4, 4])  // a third wait would end at 12 s, past the 10 s budget
         #expect(base.calls == 3)
     }
 
-    @Test func retryAfterLongerThanTheBudgetEndsAtOnce() throws {
+    @Test func retryAfterLongerThanTheBudgetEndsAtOnce() async throws {
         let base = ScriptedTransport([status(503, ["retry-after": "120"]), status(200)])
-        let response = try retrying(base).send(anyRequest)
+        let response = try await retrying(base).send(anyRequest)
         #expect(response.status == 503)
         #expect(clock.waits.isEmpty)
     }
 
-    @Test func retryAfterIsNotTakenFromOtherStatuses() throws {
+    @Test func retryAfterIsNotTakenFromOtherStatuses() async throws {
         let base = ScriptedTransport([status(500, ["retry-after": "30"]), status(200)])
-        #expect(try retrying(base).send(anyRequest).status == 200)
+        #expect(try await retrying(base).send(anyRequest).status == 200)
         #expect(clock.waits == [0.25])
     }
 
-    @Test func transientErrorsAreRetriedUntilAttemptsRunOutThenThrown() {
+    @Test func transientErrorsAreRetriedUntilAttemptsRunOutThenThrown() async throws {
         let base = ScriptedTransport([.failure(.timedOut("slow"))])
-        #expect(throws: TransportError.timedOut("slow")) {
-            try retrying(base, policy: RetryPolicy(maxAttempts: 3)).send(anyRequest)
+        await #expect(throws: TransportError.timedOut("slow")) {
+            try await retrying(base, policy: RetryPolicy(maxAttempts: 3)).send(anyRequest)
         }
         #expect(base.calls == 3)
         #expect(clock.waits.count == 2)
     }
 
-    @Test func interruptedThenSuccessReturnsTheSuccess() throws {
+    @Test func interruptedThenSuccessReturnsTheSuccess() async throws {
         let base = ScriptedTransport([.failure(.interrupted("reset")), .failure(.unreachable("down")), status(200)])
-        #expect(try retrying(base).send(anyRequest).status == 200)
+        #expect(try await retrying(base).send(anyRequest).status == 200)
         #expect(base.calls == 3)
     }
 
     @Test(arguments: [TransportError.tls("certificate"), .refused("redirects"), .responseTooLarge(limit: 10)])
-    func permanentErrorsAreThrownWithoutRetrying(error: TransportError) {
+    func permanentErrorsAreThrownWithoutRetrying(error: TransportError) async throws {
         let base = ScriptedTransport([.failure(error), status(200)])
-        #expect(throws: error) { try retrying(base).send(anyRequest) }
+        await #expect(throws: error) { try await retrying(base).send(anyRequest) }
         #expect(base.calls == 1)
         #expect(clock.waits.isEmpty)
     }
 
     @Test(arguments: [200, 304, 401, 404, 410, 422])
-    func otherStatusesAreReturnedAtOnce(code: Int) throws {
+    func otherStatusesAreReturnedAtOnce(code: Int) async throws {
         let base = ScriptedTransport([status(code), status(200)])
-        #expect(try retrying(base).send(anyRequest).status == code)
+        #expect(try await retrying(base).send(anyRequest).status == code)
+        #expect(base.calls == 1)
+    }
+
+    @Test func cancellingTheTaskEndsAWaitAtOnceWithCancelled() async throws {
+        let base = ScriptedTransport([status(503, ["retry-after": "30"])])
+        let transport = RetryingTransport(base)
+        let started = Date()
+        let task = Task { try await transport.send(anyRequest) }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        await #expect(throws: TransportError.cancelled) { try await task.value }
+        #expect(Date().timeIntervalSince(started) < 20)  // the server asked for 30 s
         #expect(base.calls == 1)
     }
 
