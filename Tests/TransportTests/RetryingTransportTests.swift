@@ -80,9 +80,9 @@ struct RetryingTransportTests {
         let response = try await transport.send(TransportRequest(url: server.url("/retry-date?key=date&count=1&seconds=3")))
         #expect(response.status == 200)
         // The date has whole seconds, so "3 s from now" lands between 2 and 3 s ahead of the server's
-        // clock, minus however long the answer took to arrive.
-        #expect(clock.waits.count == 1)
-        #expect((1.0...3.0).contains(clock.waits[0]))
+        // clock, minus however long the answer took to arrive (on a loaded machine, possibly all of it).
+        try #require(clock.waits.count == 1)
+        #expect((0.0...3.0).contains(clock.waits[0]))
     }
 
     @Test func httpDateRetryAfterIsWaitedToTheSecond() async throws {
