@@ -26,6 +26,10 @@ public struct SyncSettings: Hashable, Sendable {
     public var feedETag: String?
     public var feedLastModified: String?
     public var policy: ConflictPolicy
+    /// Seconds allowed for one request; nil for the client's default.
+    public var requestTimeout: Double?
+    /// Seconds of retrying a failing request before giving up; nil for the client's default.
+    public var retryBudget: Double?
 
     public init(device: String) {
         self.device = device
@@ -61,6 +65,8 @@ extension BriefingStore {
         settings.resyncInProgress = row["resync_in_progress"]
         settings.feedETag = row["feed_etag"]
         settings.feedLastModified = row["feed_last_modified"]
+        settings.requestTimeout = row["request_timeout"]
+        settings.retryBudget = row["retry_budget"]
         for policyRow in try Row.fetchAll(db, sql: "SELECT field, rule FROM sync_policy") {
             if let field = StateField(rawValue: policyRow["field"]), let rule = ConflictRule(name: policyRow["rule"]) {
                 settings.policy.set(rule, for: field)
@@ -78,8 +84,8 @@ extension BriefingStore {
         try db.execute(sql: """
             INSERT INTO sync_meta (singleton, device, server_url, server_kind, token_file, ca_file,
                 allow_insecure_http, change_token, last_sync, clock_latest, resync_generation,
-                resync_in_progress, feed_etag, feed_last_modified)
-            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                resync_in_progress, feed_etag, feed_last_modified, request_timeout, retry_budget)
+            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (singleton) DO UPDATE SET
                 device = excluded.device, server_url = excluded.server_url,
                 server_kind = excluded.server_kind, token_file = excluded.token_file,
@@ -87,13 +93,14 @@ extension BriefingStore {
                 change_token = excluded.change_token, last_sync = excluded.last_sync,
                 clock_latest = excluded.clock_latest, resync_generation = excluded.resync_generation,
                 resync_in_progress = excluded.resync_in_progress, feed_etag = excluded.feed_etag,
-                feed_last_modified = excluded.feed_last_modified
+                feed_last_modified = excluded.feed_last_modified,
+                request_timeout = excluded.request_timeout, retry_budget = excluded.retry_budget
             """, arguments: [
                 settings.device, settings.serverURL, settings.serverKind?.rawValue, settings.tokenFile,
                 settings.caFile, settings.allowInsecureHTTP, settings.changeToken,
                 settings.lastSync?.milliseconds, settings.clock.latest.milliseconds,
                 settings.resyncGeneration, settings.resyncInProgress, settings.feedETag,
-                settings.feedLastModified,
+                settings.feedLastModified, settings.requestTimeout, settings.retryBudget,
             ])
         try db.execute(sql: "DELETE FROM sync_policy")
         for field in StateField.allCases {
@@ -111,6 +118,9 @@ extension BriefingStore {
             let previous = try Self.settings(db)
             let articles = try Int.fetchOne(db, sql: "SELECT count(*) FROM article") ?? 0
             var next = settings
+            // Timeouts set with `briefing config` outlive a re-init that does not name them.
+            next.requestTimeout = settings.requestTimeout ?? previous?.requestTimeout
+            next.retryBudget = settings.retryBudget ?? previous?.retryBudget
             if let previous, previous.serverURL == settings.serverURL {
                 // Re-running init against the same server keeps progress and the clock.
                 next.changeToken = previous.changeToken
@@ -144,6 +154,37 @@ extension BriefingStore {
         try write { db in
             try db.execute(sql: "UPDATE sync_meta SET feed_etag = ?, feed_last_modified = ? WHERE singleton = 1",
                            arguments: [etag, lastModified])
+        }
+    }
+}
+
+extension BriefingStore {
+    /// Reads the settings, applies `change` and writes them back in one transaction, so a sync committing
+    /// a page meanwhile keeps its change token. Returns the settings as written.
+    public func updateSettings(_ change: (inout SyncSettings) -> Void) throws(StoreError) -> SyncSettings {
+        try write { db in
+            guard var settings = try Self.settings(db) else { throw StoreError.notInitialised(path: path) }
+            change(&settings)
+            try Self.saveSettings(settings, db)
+            return settings
+        }
+    }
+
+    /// Keeps the notes and warnings of the sync that just completed, replacing the previous sync's. Writes
+    /// only when they differ: most syncs say nothing, and a write would wait behind other processes' marks.
+    public func saveLastSyncMessages(_ messages: [String]) throws(StoreError) {
+        if try lastSyncMessages() == messages { return }
+        let json = String(decoding: (try? JSONEncoder().encode(messages)) ?? Data("[]".utf8), as: UTF8.self)
+        try write { db in
+            try db.execute(sql: "UPDATE sync_meta SET last_sync_messages = ? WHERE singleton = 1", arguments: [json])
+        }
+    }
+
+    /// The notes and warnings of the last completed sync.
+    public func lastSyncMessages() throws(StoreError) -> [String] {
+        try read { db in
+            let json = try String.fetchOne(db, sql: "SELECT last_sync_messages FROM sync_meta WHERE singleton = 1") ?? "[]"
+            return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
         }
     }
 }

@@ -11,12 +11,15 @@ struct MockServerCommand: ParsableCommand {
         commandName: "briefing-mock-server",
         abstract: "Serves the Briefing sync protocol from seed feeds, with an admin API and fault injection.",
         discussion: """
+            briefing-mock-server \(BriefingVersion.current).
+
             Prints `listening on http://HOST:PORT` as its first line (the real port with --port 0) and stops \
             cleanly on SIGTERM or SIGINT. The admin API (/admin/...) answers loopback clients only.
 
             Exit codes: 0 stopped by a signal, 64 bad flags, 65 malformed seed file, 66 unreadable seeds \
             directory, 71 cannot listen on the address, 74 cannot open the --data store.
-            """)
+            """,
+        version: BriefingVersion.current)
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"

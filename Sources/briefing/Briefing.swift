@@ -9,22 +9,74 @@ struct Briefing: AsyncParsableCommand {
         commandName: "briefing",
         abstract: "An offline-first news briefing: read, mark and search articles locally; sync when online.",
         discussion: """
+            briefing \(BriefingVersion.current).
+
             The store is one SQLite file: --db PATH, else $BRIEFING_DB, else \
             $XDG_DATA_HOME/briefing/briefing.sqlite (~/.local/share/briefing/briefing.sqlite).
             Start with 'briefing init --server URL', then 'briefing sync'. Reading and marking work offline; \
             marks are pushed on the next sync.
 
             Exit codes: 0 ok, 64 usage, 65 malformed data from the server, 66 unknown article, \
-            69 server unreachable or failing, 70 internal error, 74 store unreadable, corrupt, read-only \
-            (for a command that writes), disk full or I/O error, 75 temporary (store busy, another sync \
-            running), 77 authentication refused, 78 not initialised or bad configuration.
+            69 server unreachable or failing, 70 internal error, 73 cannot create an output file, \
+            74 store unreadable, corrupt, read-only (for a command that writes), disk full or I/O error, \
+            75 temporary (store busy, another sync running), 77 authentication refused, 78 not initialised \
+            or bad configuration.
+
+            Messages go to stderr as 'briefing: note: …', 'briefing: warning: …' and 'briefing: error: …'; \
+            every command takes -q/--quiet (errors only) and -v/--verbose (debug messages, retry decisions).
             """,
+        version: BriefingVersion.current,
         subcommands: [
             Init.self, Sync.self, List.self, Show.self, Mark.self, Search.self, Status.self,
-            Conflicts.self, Prune.self, Import.self,
+            Conflicts.self, Prune.self, Import.self, Export.self, ImportState.self, Config.self, Doctor.self,
         ]
     )
+
+    /// Parses (a bad command line is one `briefing: error: …` line and exit 64), routes swift-log to
+    /// `Messages` at the chosen verbosity, then runs the command.
+    static func main() async {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }  // --help, --version
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
+            printError(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
+            Foundation.exit(64)
+        }
+        do {
+            let verbosity = (command as? StoreCommand)?.options.messages
+            Messages.bootstrap(level: verbosity?.level ?? .info, detailed: verbosity?.verbose ?? false)
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
+
+/// A command working on a store: every subcommand.
+protocol StoreCommand {
+    var options: StoreOptions { get }
+}
+
+extension Init: StoreCommand {}
+extension Sync: StoreCommand {}
+extension List: StoreCommand {}
+extension Show: StoreCommand {}
+extension Mark: StoreCommand {}
+extension Search: StoreCommand {}
+extension Status: StoreCommand {}
+extension Conflicts: StoreCommand {}
+extension Prune: StoreCommand {}
+extension Import: StoreCommand {}
+extension Export: StoreCommand {}
+extension ImportState: StoreCommand {}
+extension Config: StoreCommand {}
+extension Doctor: StoreCommand {}
 
 /// Options every command takes.
 struct StoreOptions: ParsableArguments {
@@ -33,6 +85,8 @@ struct StoreOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Print JSON (snake_case keys) instead of text.")
     var json = false
+
+    @OptionGroup var messages: VerbosityOptions
 
     /// The store path: --db, $BRIEFING_DB, $XDG_DATA_HOME/briefing/briefing.sqlite, ~/.local/share/….
     var path: String {

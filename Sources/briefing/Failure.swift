@@ -14,6 +14,7 @@ enum ExitStatus: Int32 {
     case unknownArticle = 66
     case unavailable = 69
     case internalError = 70
+    case cannotCreate = 73
     case storeUnreadable = 74
     case temporary = 75
     case authentication = 77

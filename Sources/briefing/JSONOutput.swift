@@ -8,6 +8,7 @@ enum JSON {
     case null
     case bool(Bool)
     case int(Int64)
+    case number(Double)
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
@@ -22,12 +23,17 @@ enum JSON {
         return out
     }
 
-    private func write(to out: inout String, indent: Int) {
+    /// The value on one line with no spaces: for JSON Lines output (`sync --trace`).
+    var line: String {
+        var out = ""
+        write(to: &out, indent: nil)
+        return out
+    }
+
+    private func write(to out: inout String, indent: Int?) {
+        guard let indent else { return writeCompact(to: &out) }
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .int(let value): out += String(value)
-        case .string(let value): JSONString.append(value, to: &out, escapingTerminalControls: true)
+        case .null, .bool, .int, .number, .string: writeCompact(to: &out)
         case .array(let values):
             if values.isEmpty { out += "[]"; return }
             out += "[\n"
@@ -48,6 +54,32 @@ enum JSON {
                 out += index == members.count - 1 ? "\n" : ",\n"
             }
             out += String(repeating: "  ", count: indent) + "}"
+        }
+    }
+
+    private func writeCompact(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .int(let value): out += String(value)
+        case .number(let value): out += value.isFinite ? String(value) : "null"
+        case .string(let value): JSONString.append(value, to: &out, escapingTerminalControls: true)
+        case .array(let values):
+            out += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { out += "," }
+                value.writeCompact(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { out += "," }
+                JSONString.append(key, to: &out, escapingTerminalControls: true)
+                out += ":"
+                value.writeCompact(to: &out)
+            }
+            out += "}"
         }
     }
 }

@@ -133,14 +133,29 @@ struct Status: AsyncParsableCommand {
 
 struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the conflict log: both sides, the winner and the rule, newest first.")
+        abstract: "Show the conflict log: both sides, the winner and the rule, newest first.",
+        discussion: "--clear empties the log; 'briefing prune --conflicts-older-than DAYS' removes old entries only.")
 
     @OptionGroup var options: StoreOptions
     @Option(help: "At most this many entries.") var limit: Int?
+    @Flag(help: "Empty the conflict log.") var clear = false
+
+    func validate() throws {
+        if clear && limit != nil { throw ValidationError("--clear takes no --limit") }
+    }
 
     func run() async throws {
         try await guarded {
             let (store, _) = try options.openInitialised()
+            if clear {
+                let removed = try store.clearConflicts()
+                if options.json {
+                    options.emit(.object([("cleared", .int(removed))]))
+                } else {
+                    print("cleared \(removed) conflict log entr\(removed == 1 ? "y" : "ies")")
+                }
+                return
+            }
             let records = try store.conflicts(limit: limit)
             if options.json {
                 options.emit(.array(records.map(conflictJSON)))
@@ -166,25 +181,40 @@ struct Conflicts: AsyncParsableCommand {
 
 struct Prune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remove read, unstarred articles older than DAYS. Unread and starred ones are never removed.")
+        abstract: "Remove read, unstarred articles older than DAYS. Unread and starred ones are never removed.",
+        discussion: """
+            --conflicts-older-than DAYS removes conflict log entries resolved more than DAYS days ago; \
+            given alone it prunes only the log, with --older-than both.
+            """)
 
     @OptionGroup var options: StoreOptions
-    @Option(help: "Age in days (default 30).") var olderThan: Int = 30
+    @Option(help: "Age of articles in days (default 30).") var olderThan: Int?
+    @Option(help: ArgumentHelp("Remove conflict log entries older than this many days.", valueName: "days"))
+    var conflictsOlderThan: Int?
     @Flag(help: "Reclaim the freed space afterwards.") var vacuum = false
 
     func validate() throws {
-        if olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
+        if let olderThan, olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
+        if let conflictsOlderThan, conflictsOlderThan < 0 { throw ValidationError("--conflicts-older-than must be 0 or more") }
     }
 
     func run() async throws {
         try await guarded {
             let (store, _) = try options.openInitialised()
-            let removed = try store.prune(olderThanDays: olderThan)
+            let articleDays = olderThan ?? (conflictsOlderThan == nil ? 30 : nil)
+            let removed = try articleDays.map { days in try store.prune(olderThanDays: days) }
+            let conflicts = try conflictsOlderThan.map { days in try store.pruneConflicts(olderThanDays: days) }
             if vacuum { try store.vacuum() }
             if options.json {
-                options.emit(.object([("pruned", .int(removed)), ("vacuumed", .bool(vacuum))]))
+                var members: [(String, JSON)] = []
+                if let removed { members.append(("pruned", .int(removed))) }
+                if let conflicts { members.append(("conflicts_pruned", .int(conflicts))) }
+                options.emit(.object(members + [("vacuumed", .bool(vacuum))]))
             } else {
-                print("pruned \(removed) article\(removed == 1 ? "" : "s")")
+                var parts: [String] = []
+                if let removed { parts.append("pruned \(removed) article\(removed == 1 ? "" : "s")") }
+                if let conflicts { parts.append("\(conflicts) conflict log entr\(conflicts == 1 ? "y" : "ies")") }
+                print(parts.joined(separator: ", "))
             }
         }
     }
