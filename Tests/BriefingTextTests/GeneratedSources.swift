@@ -21,6 +21,7 @@ func expectGeneratorReproduces(_ generator: String, _ generated: String) throws 
     guard committed != expected else { return }
     let committedLines = committed.split(separator: "\n", omittingEmptySubsequences: false)
     let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
-    let line = zip(committedLines, expectedLines).firstIndex { $0 != $1 } ?? min(committedLines.count, expectedLines.count)
+    let line = zip(committedLines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        ?? min(committedLines.count, expectedLines.count)
     Issue.record("\(generated) differs from what \(generator) produces, first at line \(line + 1): run \(generator)")
 }
