@@ -79,6 +79,7 @@ struct StoreErrorMappingTests {
         case .newerSchema: "newerSchema"
         case .corrupt: "corrupt"
         case .busy: "busy"
+        case .syncInProgress: "syncInProgress"
         case .diskFull: "diskFull"
         case .io: "io"
         case .readOnly: "readOnly"

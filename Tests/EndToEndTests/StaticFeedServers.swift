@@ -49,7 +49,7 @@ final class PythonFeedServer: StaticFeedServer {
         self.log = log
         let served = self.root
         (process, baseURL) = try startOnFreePort(root: served, log: { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }) { port in
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let process = Process()
             let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
