@@ -120,5 +120,5 @@ let package = Package(
             "BriefingModel", "BriefingStore", "BriefingSync", "BriefingCurl", "BriefingTestSupport",
         ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -35,6 +35,11 @@ struct Briefing: AsyncParsableCommand {
     /// Parses (a bad command line is one `briefing: error: …` line and exit 64), routes swift-log to
     /// `Messages` at the chosen verbosity, then runs the command.
     static func main() async {
+        await parseAndRun()
+    }
+
+    /// Off the main actor, so the parsed command is never sent across an isolation boundary.
+    nonisolated static func parseAndRun() async {
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

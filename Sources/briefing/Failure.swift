@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import BriefingStore
 import BriefingSync
@@ -84,12 +85,23 @@ private func exit(_ failure: Failure) -> ExitCode {
 
 func printError(_ message: String) {
     let line = "briefing: error: " + TerminalText.sanitize(message, singleLine: true) + "\n"
-    fputs(line, stderr)
+    writeStandardError(line)
 }
 
 /// A one-line `briefing: warning: …` on stderr, for something the command worked around.
 func printWarning(_ message: String) {
-    fputs("briefing: warning: " + TerminalText.sanitize(message, singleLine: true) + "\n", stderr)
+    writeStandardError("briefing: warning: " + TerminalText.sanitize(message, singleLine: true) + "\n")
+}
+
+/// Writes to stderr unbuffered, through the file descriptor rather than C's `stderr` (a global the Swift 6
+/// compiler cannot prove is used safely from several threads).
+func writeStandardError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
+
+/// Flushes what `print` buffered for stdout.
+func flushStandardOutput() {
+    fflush(nil)
 }
 
 var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }

@@ -58,7 +58,7 @@ private final class MessageState: @unchecked Sendable {
     func write(_ line: String, record: String?) {
         lock.withLock {
             if let record { _recorded.append(record) }
-            fputs(line, stderr)
+            writeStandardError(line)
         }
     }
 }

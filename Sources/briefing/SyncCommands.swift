@@ -171,10 +171,10 @@ struct Sync: AsyncParsableCommand {
                 progress.cancel()
             } catch {
                 progress.cancel()
-                if showsProgress { fputs("\n", stderr) }
+                if showsProgress { writeStandardError("\n") }
                 throw error
             }
-            if showsProgress { fputs("\n", stderr) }
+            if showsProgress { writeStandardError("\n") }
             try store.saveLastSyncMessages(Messages.recorded)
             if options.json {
                 options.emit(reportJSON(report))
@@ -265,9 +265,9 @@ enum ProgressLine {
             case .pushSettled(_, let r), .pageCommitted(_, let r):
                 guard showing else { continue }
                 let phase = if case .pushSettled = event { "push" } else { "pull" }
-                fputs("\r\(phase): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ", stderr)
+                writeStandardError("\r\(phase): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ")
             case .warning(let text):
-                if showing { fputs("\n", stderr) }
+                if showing { writeStandardError("\n") }
                 Messages.warning(text)
             case .conflictJudged:
                 break

@@ -97,7 +97,7 @@ struct Watch {
         } else {
             print("\(Timestamp.now.rfc3339) \(reportLine(report))")
         }
-        fflush(stdout)
+        flushStandardOutput()
     }
 
     /// Errors retrying cannot heal: the watch ends with them as `sync` would.
@@ -174,11 +174,11 @@ struct StatusLine {
 
     func show(_ text: String) {
         guard enabled else { return }
-        fputs("\r" + TerminalText.sanitize(String(text.prefix(150)), singleLine: true) + "\u{1B}[K", stderr)
+        writeStandardError("\r" + TerminalText.sanitize(String(text.prefix(150)), singleLine: true) + "\u{1B}[K")
     }
 
     func clear() {
         guard enabled else { return }
-        fputs("\r\u{1B}[K", stderr)
+        writeStandardError("\r\u{1B}[K")
     }
 }

@@ -88,7 +88,7 @@ struct HostileInputTests {
         return copy
     }
 
-    static let malformedCases: [(String, () -> Data)] = [
+    static let malformedCases: [(String, @Sendable () -> Data)] = [
         ("not JSON", { Data("<html><body>Service temporarily unavailable</body></html>".utf8) }),
         ("empty body", { Data() }),
         ("truncated JSON", { let full = page(items: (1...20).map { item("t\($0)") }); return full.prefix(full.count / 2) }),

@@ -50,7 +50,10 @@ func writeGeneratedFeed(count: Int, prefix: String, to directory: String) throws
 }
 
 /// A `briefing` process running in the background, to be killed or waited for.
-final class BackgroundBriefing {
+///
+/// `@unchecked Sendable`: every field is set in `init` and only read afterwards; `Process` itself is safe
+/// to query from another thread.
+final class BackgroundBriefing: @unchecked Sendable {
     let process = Process()
     let started = Date()
     private let errorsPath: String

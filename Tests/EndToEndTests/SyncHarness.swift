@@ -2,7 +2,10 @@ import Foundation
 import BriefingTestSupport
 
 /// A device: a store initialised against a running mock server, driven through the real binary.
-final class Device {
+///
+/// `@unchecked Sendable`: the concurrency tests share one device between threads after `init`; what they
+/// call on it then only runs the binary, and the one mutable field (`store.environment`) is set in `init`.
+final class Device: @unchecked Sendable {
     let store: CLIStore
     let name: String
 
