@@ -44,14 +44,7 @@ extension BriefingStore {
                 let state = FieldState(value: action.value, changedAt: time, device: settings.device)
                 try Self.storeState(id, action.field, state, serverRev: current["server_rev"] ?? 0, db)
                 if queueMarks && !(current["archived"] as Bool) {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO pending_mark (article_id, field, value, changed_at, mutation_id, base_rev, in_flight)
-                        VALUES (?, ?, ?, ?, ?, ?, 0)
-                        ON CONFLICT (article_id, field) DO UPDATE SET value = excluded.value,
-                            changed_at = excluded.changed_at, mutation_id = excluded.mutation_id,
-                            base_rev = excluded.base_rev, in_flight = 0
-                        """).execute(arguments: [id, action.field.rawValue, action.value, time.milliseconds,
-                                                 UUID().uuidString.lowercased(), current["server_rev"] ?? 0])
+                    try Self.queueMark(id, action.field, state, baseRev: current["server_rev"] ?? 0, db)
                 }
                 changed += 1
             }
@@ -68,6 +61,19 @@ extension BriefingStore {
             ON CONFLICT (article_id, field) DO UPDATE SET value = excluded.value,
                 changed_at = excluded.changed_at, device = excluded.device, server_rev = excluded.server_rev
             """).execute(arguments: [id, field.rawValue, state.value, state.changedAt.milliseconds, state.device, serverRev])
+    }
+
+    /// Puts a mark in the outbox: one row per article and field, a new mark replacing the one before with a
+    /// fresh mutation id (so a push of the old one in flight cannot settle it).
+    static func queueMark(_ id: String, _ field: StateField, _ state: FieldState, baseRev: Int64, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO pending_mark (article_id, field, value, changed_at, mutation_id, base_rev, in_flight)
+            VALUES (?, ?, ?, ?, ?, ?, 0)
+            ON CONFLICT (article_id, field) DO UPDATE SET value = excluded.value,
+                changed_at = excluded.changed_at, mutation_id = excluded.mutation_id,
+                base_rev = excluded.base_rev, in_flight = 0
+            """).execute(arguments: [id, field.rawValue, state.value, state.changedAt.milliseconds,
+                                     UUID().uuidString.lowercased(), baseRev])
     }
 
     static func saveClock(_ clock: HybridClock, _ db: Database) throws {

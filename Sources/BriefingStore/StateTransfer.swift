@@ -92,14 +92,7 @@ extension BriefingStore {
                     let serverRev: Int64 = row["server_rev"] ?? 0
                     try Self.storeState(id, field, incoming, serverRev: serverRev, db)
                     if queueMarks && !(row["archived"] as Bool) {
-                        try db.execute(sql: """
-                            INSERT INTO pending_mark (article_id, field, value, changed_at, mutation_id, base_rev, in_flight)
-                            VALUES (?, ?, ?, ?, ?, ?, 0)
-                            ON CONFLICT (article_id, field) DO UPDATE SET value = excluded.value,
-                                changed_at = excluded.changed_at, mutation_id = excluded.mutation_id,
-                                base_rev = excluded.base_rev, in_flight = 0
-                            """, arguments: [id, field.rawValue, imported.value, imported.changedAt.milliseconds,
-                                             UUID().uuidString.lowercased(), serverRev])
+                        try Self.queueMark(id, field, incoming, baseRev: serverRev, db)
                     }
                     tally.applied += 1
                 }
