@@ -35,11 +35,9 @@ let package = Package(
             "BriefingModel", "BriefingProtocol", "BriefingStore", "BriefingText",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
+        // libcurl's API (headers from libcurl4-openssl-dev), with the library itself loaded by dlopen on the
+        // first call rather than linked: commands that never touch the network start without it.
+        .target(name: "CCurl"),
         // Transport on libcurl.
         .target(name: "BriefingCurl", dependencies: ["CCurl", "BriefingSync"]),
         // The CLI.
