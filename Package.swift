@@ -48,11 +48,9 @@ let package = Package(
         ]),
         // The facade an app links: open a store, sync (async, cancellable), observe events, read and mark.
         .target(name: "BriefingKit", dependencies: ["BriefingModel", "BriefingStore", "BriefingSync"]),
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
+        // libcurl's API (headers from libcurl4-openssl-dev), with the library itself loaded by dlopen on the
+        // first call rather than linked: commands that never touch the network start without it.
+        .target(name: "CCurl"),
         // Transport on libcurl.
         .target(name: "BriefingCurl", dependencies: ["CCurl", "BriefingSync"]),
         // Transport on URLSession (FoundationNetworking on Linux): what an app on an Apple platform plugs in.
