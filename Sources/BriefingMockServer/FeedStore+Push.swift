@@ -38,11 +38,11 @@ extension FeedStore {
             guard mutations.count <= Endpoint.maxMutationsPerPush else {
                 throw PushRejection.tooManyMutations(mutations.count)
             }
-            let encoder = WireCoding.encoder()
-            let results = try mutations.map { try Self.judge(db, $0, policy: policy, encoder: encoder) }
-            let response = StoredResponse(
-                status: 200,
-                body: try WireCoding.encoder().encode(PushResponse(serverTime: serverTime, results: results)))
+            // Each result is encoded once: stored with its mutation id and spliced into the response.
+            let results = try mutations.map { try Self.judge(db, $0, policy: policy).json }
+            var writer = WireJSONWriter(capacity: results.reduce(64) { $0 + $1.utf8.count + 1 })
+            writer.pushResponse(serverTime: serverTime, results: results)
+            let response = StoredResponse(status: 200, body: Data(writer.buffer.readableBytesView))
             try db.execute(sql: """
                 INSERT INTO idempotency_record (key, request_body, response_status, response_body) VALUES (?, ?, ?, ?)
                 """, arguments: [key, body, response.status, response.body])
@@ -51,10 +51,10 @@ extension FeedStore {
     }
 
     /// Judges one mutation against the field's stored state with the shared conflict rules, stores the
-    /// winner, and records the mutation id with its outcome.
+    /// winner, and records the mutation id with its outcome; returns the outcome and its wire JSON.
     /// Runs up to 1000 times per push: its statements are prepared once per connection.
-    static func judge(_ db: Database, _ mutation: Mutation, policy: ConflictPolicy,
-                      encoder: JSONEncoder = WireCoding.encoder()) throws -> MutationResult {
+    static func judge(_ db: Database, _ mutation: Mutation,
+                      policy: ConflictPolicy) throws -> (result: MutationResult, json: String) {
         let rule = mutation.rule ?? policy.rule(for: mutation.field)
         let current = try state(db, article: mutation.articleID, field: mutation.field)
         var result = MutationResult(mutationID: mutation.mutationID, articleID: mutation.articleID,
@@ -63,7 +63,7 @@ extension FeedStore {
                              arguments: [mutation.mutationID])! {
             result.status = .duplicate
             try db.cachedStatement(sql: "UPDATE server_state SET mutations_duplicate = mutations_duplicate + 1 WHERE id = 1").execute()
-            return result
+            return (result, encoded(result))
         }
         if try !isLive(db, article: mutation.articleID) {
             result.status = .gone
@@ -80,9 +80,16 @@ extension FeedStore {
                 try db.cachedStatement(sql: "UPDATE server_state SET mutations_conflict = mutations_conflict + 1 WHERE id = 1").execute()
             }
         }
+        let json = encoded(result)
         try db.cachedStatement(sql: "INSERT INTO seen_mutation (mutation_id, status, result_json) VALUES (?, ?, ?)")
-            .execute(arguments: [mutation.mutationID, result.status.rawValue,
-                                 String(decoding: try encoder.encode(result), as: UTF8.self)])
-        return result
+            .execute(arguments: [mutation.mutationID, result.status.rawValue, json])
+        return (result, json)
+    }
+
+    /// A mutation result as `WireCoding.encoder()` would write it.
+    static func encoded(_ result: MutationResult) -> String {
+        var writer = WireJSONWriter(capacity: 256)
+        writer.mutationResult(result)
+        return String(buffer: writer.buffer)
     }
 }

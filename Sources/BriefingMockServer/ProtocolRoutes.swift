@@ -33,11 +33,12 @@ extension MockFeedService {
         } catch is ExpiredChangeToken {
             throw WireError(.gone, Self.expiredTokenMessage)
         }
-        let document = FeedDocument(
-            title: "Briefing", items: page.items,
-            briefing: PageInfo(nextToken: page.nextToken.description, hasMore: page.hasMore, serverTime: clock.now(),
-                               deleted: page.deleted, states: page.states))
-        var response = try Response.feed(document)
+        var writer = WireJSONWriter(capacity: page.items.reduce(4096) { $0 + $1.json.utf8.count + 200 })
+        writer.page(title: "Briefing", items: page.items,
+                    info: PageInfo(nextToken: page.nextToken.description, hasMore: page.hasMore, serverTime: clock.now(),
+                                   deleted: page.deleted, states: page.states))
+        var response = Response(status: .ok, headers: [.contentType: Endpoint.feedMediaType],
+                                body: .init(byteBuffer: writer.buffer))
         if let etag { response.headers[.eTag] = etag }
         return response
     }
