@@ -65,9 +65,9 @@ extension MockFeedService {
 
     /// `POST /admin/reset`: back to the seeds, counters zeroed, every token expired.
     func reset(_ request: Request, context: MockServerContext) async throws -> Response {
-        try await store.reset(seeds: configuration.seeds)
+        try await store.reset(seeds: configuration.seeds, generated: configuration.generated)
         faults.clear()
-        return try .json(["articles": configuration.seeds.count])
+        return try .json(["articles": configuration.seeds.count + configuration.generated])
     }
 
     private static func body(of request: Request, context: MockServerContext) async throws -> Data {

@@ -163,8 +163,9 @@ extension FeedStore {
         }
     }
 
-    /// Empties the store, zeroes the sequence and counters, bumps the epoch and publishes `seeds` again.
-    public func reset(seeds: [FeedItem]) async throws {
+    /// Empties the store, zeroes the sequence and counters, bumps the epoch and publishes `seeds` and
+    /// `generated` generated articles again.
+    public func reset(seeds: [FeedItem], generated: Int = 0) async throws {
         try await writer.write { db in
             try db.execute(sql: """
                 DELETE FROM field_state;
@@ -175,6 +176,7 @@ extension FeedStore {
                     mutations_duplicate = 0, mutations_conflict = 0 WHERE id = 1;
                 """)
             _ = try Self.publish(db, seeds)
+            try Self.publishGenerated(db, count: generated)
         }
     }
 }

@@ -8,6 +8,8 @@ public struct MockServerConfiguration: Sendable {
     public var port: Int
     /// Items published when the store is empty and again on `reset`.
     public var seeds: [FeedItem]
+    /// How many `GeneratedArticles` are published after the seeds, when the store is empty and on `reset`.
+    public var generated: Int
     /// The SQLite file; nil keeps everything in memory.
     public var dataPath: String?
     /// The bearer token protocol requests must carry; nil lets every request in.
@@ -15,11 +17,12 @@ public struct MockServerConfiguration: Sendable {
     public var pageSize: Int
     public var policy: ConflictPolicy
 
-    public init(host: String = "127.0.0.1", port: Int = 0, seeds: [FeedItem] = [], dataPath: String? = nil,
+    public init(host: String = "127.0.0.1", port: Int = 0, seeds: [FeedItem] = [], generated: Int = 0, dataPath: String? = nil,
                 token: String? = nil, pageSize: Int = 100, policy: ConflictPolicy = .default) {
         self.host = host
         self.port = port
         self.seeds = seeds
+        self.generated = generated
         self.dataPath = dataPath
         self.token = token
         self.pageSize = pageSize
@@ -34,7 +37,7 @@ public final class MockFeedService: Sendable {
     public let clock: ServerClock
     public let faults: FaultQueue
 
-    /// Opens the store and publishes the seeds into it when it holds no article yet.
+    /// Opens the store and publishes the seeds and generated articles into it when it holds no article yet.
     public init(configuration: MockServerConfiguration, clock: ServerClock = ServerClock()) async throws {
         self.configuration = configuration
         self.store = try FeedStore(path: configuration.dataPath)
@@ -42,6 +45,7 @@ public final class MockFeedService: Sendable {
         self.faults = FaultQueue()
         if try await store.isEmpty() {
             _ = try await store.publish(configuration.seeds)
+            try await store.publishGenerated(count: configuration.generated)
         }
     }
 }

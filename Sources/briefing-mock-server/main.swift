@@ -30,6 +30,9 @@ struct MockServerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Directory of JSON Feed files (*.json) published when the store is empty.", valueName: "dir"))
     var seeds: String?
 
+    @Option(help: ArgumentHelp("Also publish N generated articles (about 1.5 KB each, the same on every run) when the store is empty; for load tests.", valueName: "n"))
+    var generate = 0
+
     @Option(help: ArgumentHelp("SQLite file that keeps the server's state across restarts (default: in memory).", valueName: "path"))
     var data: String?
 
@@ -45,6 +48,7 @@ struct MockServerCommand: ParsableCommand {
 
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
+        guard (0...10_000_000).contains(generate) else { throw ValidationError("--generate must be 0-10000000, got \(generate)") }
         guard (1...1_000).contains(pageSize) else { throw ValidationError("--page-size must be 1-1000, got \(pageSize)") }
         if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
         do {
@@ -87,7 +91,7 @@ if let directory = command.seeds {
 let service: MockFeedService
 do {
     service = try await MockFeedService(configuration: MockServerConfiguration(
-        host: command.host, port: command.port, seeds: seeds, dataPath: command.data, token: command.token,
+        host: command.host, port: command.port, seeds: seeds, generated: command.generate, dataPath: command.data, token: command.token,
         pageSize: command.pageSize, policy: try ConflictPolicy(parsing: command.policies)))
 } catch {
     fail("cannot open the store\(command.data.map { " \($0)" } ?? ""): \(error)", 74)

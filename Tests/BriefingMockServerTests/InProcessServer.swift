@@ -13,11 +13,11 @@ struct InProcessServer: Sendable {
     let client: any TestClientProtocol
 
     /// Runs `body` against a server seeded with `seeds`.
-    static func run(seeds: [FeedItem] = sampleItems(5), token: String? = nil, pageSize: Int = 100,
+    static func run(seeds: [FeedItem] = sampleItems(5), generated: Int = 0, token: String? = nil, pageSize: Int = 100,
                     policy: ConflictPolicy = .default,
                     _ body: @escaping @Sendable (InProcessServer) async throws -> Void) async throws {
         let service = try await MockFeedService(configuration: MockServerConfiguration(
-            seeds: seeds, token: token, pageSize: pageSize, policy: policy))
+            seeds: seeds, generated: generated, token: token, pageSize: pageSize, policy: policy))
         let app = Application(router: MockServer.router(for: service))
         try await app.test(.router) { client in
             try await body(InProcessServer(service: service, client: client))
