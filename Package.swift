@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v13), .iOS(.v16)],
     products: [
         .executable(name: "briefing", targets: ["briefing"]),
+        .executable(name: "briefing-urlsession", targets: ["briefing-urlsession"]),
         .executable(name: "briefing-mock-server", targets: ["briefing-mock-server"]),
         // What an app links: the store, the sync engine and the facade over them. No libcurl.
         .library(name: "BriefingKit", targets: ["BriefingKit"]),
@@ -55,12 +56,19 @@ let package = Package(
         .target(name: "BriefingCurl", dependencies: ["CCurl", "BriefingSync"]),
         // Transport on URLSession (FoundationNetworking on Linux): what an app on an Apple platform plugs in.
         .target(name: "BriefingURLSession", dependencies: ["BriefingSync"]),
-        // The CLI.
-        .executableTarget(name: "briefing", dependencies: [
-            "BriefingKit", "BriefingModel", "BriefingStore", "BriefingSync", "BriefingCurl", "BriefingURLSession", "BriefingText",
+        // The CLI's commands, with the transport left to the executable (`runBriefing(transport:)`); the
+        // sources stay in Sources/briefing.
+        .target(name: "BriefingCLI", dependencies: [
+            "BriefingKit", "BriefingModel", "BriefingStore", "BriefingSync", "BriefingText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], path: "Sources/briefing"),
+        // The CLI on libcurl, without FoundationNetworking: reading commands start like a small C tool
+        // (docs/BENCHMARKS.md, "Start-up").
+        .executableTarget(name: "briefing", dependencies: ["BriefingCLI", "BriefingCurl"], path: "Sources/Entry/briefing"),
+        // The same CLI on URLSession; `briefing` runs it for BRIEFING_TRANSPORT=urlsession.
+        .executableTarget(name: "briefing-urlsession", dependencies: ["BriefingCLI", "BriefingURLSession"],
+                          path: "Sources/Entry/briefing-urlsession"),
         // The mock feed service: Hummingbird routes, its own GRDB store, admin API, fault injection.
         .target(name: "BriefingMockServer", dependencies: [
             "BriefingModel", "BriefingProtocol",

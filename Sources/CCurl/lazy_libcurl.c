@@ -93,6 +93,11 @@ static inline typeof(curl) *loaded_curl(void) {
 }
 #define LOADED (*loaded_curl())
 
+// Hidden: the forwarders serve this binary's own calls only. A binary that also links libcurl itself (a test
+// binary with FoundationNetworking's URLSession beside BriefingCurl) keeps that libcurl's calls going straight
+// to it, even when the binary exports its symbols.
+#pragma GCC visibility push(hidden)
+
 CURLcode curl_global_init(long flags) { return LOADED.global_init(flags); }
 char *curl_version(void) { return LOADED.version(); }
 CURL *curl_easy_init(void) { return LOADED.easy_init(); }
@@ -163,3 +168,5 @@ CURLcode curl_easy_getinfo(CURL *handle, CURLINFO info, ...) {
     va_end(arguments);
     return LOADED.easy_getinfo(handle, info, destination);
 }
+
+#pragma GCC visibility pop

@@ -2,8 +2,24 @@ import ArgumentParser
 import Foundation
 import BriefingModel
 import BriefingStore
+import BriefingSync
 
-@main
+/// Runs the CLI with `transport` as the transport of every networked command: `briefing` passes libcurl's,
+/// `briefing-urlsession` URLSession's. The commands live in this library so that the two executables share
+/// them and `briefing` need not link FoundationNetworking (see docs/BENCHMARKS.md, "Start-up").
+public func runBriefing(transport: @escaping BaseTransport.Factory) async {
+    await BaseTransport.$make.withValue(transport) {
+        await Briefing.main()
+    }
+}
+
+/// The transport under the retries and the trace, as the executable chose it.
+public enum BaseTransport {
+    public typealias Factory = @Sendable (TransportConfiguration) -> any Transport
+
+    @TaskLocal static var make: Factory?
+}
+
 struct Briefing: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "briefing",
