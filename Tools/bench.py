@@ -261,6 +261,9 @@ class Bench:
     def row(self, figure, ours, unit, peer=None, peer_label="", target=None, target_text="", ratio=None, met=None):
         self.rows.append({"figure": figure, "ours": ours, "unit": unit, "peer": peer, "peer_label": peer_label,
                           "ratio": ratio, "target": target, "target_text": target_text, "met": met})
+        # Each figure as it is measured too, so a long run that fails later still shows what it had.
+        log(f"row: {figure}: {ours:.4g} {unit}" + (f" against {peer:.4g} ({peer_label})" if peer is not None else "")
+            + (f", ratio {ratio:.2f}" if ratio is not None else "") + f"; load {os.getloadavg()[0]:.1f}")
 
     def schema_template(self):
         """A fresh store file with exactly the client's migrations applied, in WAL mode like the client."""
@@ -665,6 +668,11 @@ def main():
         "scale": dict(runs=3),
     }[args.mode]
     runs = args.runs or sizes["runs"]
+    if args.mode == "scale":
+        # A million-article sync, mark --all or push takes many minutes on a busy machine.
+        global PROCESS_TIMEOUT
+        PROCESS_TIMEOUT = 3 * 3600
+    loads = [os.getloadavg()[0]]
     work = tempfile.mkdtemp(prefix="briefing-bench.")
     bench = Bench(args.bin, work, runs)
     started = time.time()
@@ -678,13 +686,16 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
         return 1
     shutil.rmtree(work, ignore_errors=True)
+    loads.append(os.getloadavg()[0])
     print(table(bench.rows))
     result = {"mode": args.mode, "runs": runs, "seconds": round(time.time() - started, 1),
               "rows": bench.rows, "details": bench.details,
-              "machine": {"nproc": os.cpu_count(), "cpu": cpu_model(), "memory_gb": memory_gb()}}
+              "machine": {"nproc": os.cpu_count(), "cpu": cpu_model(), "memory_gb": memory_gb(),
+                          "load_average_start_end": loads}}
     with open(args.json_path, "w") as f:
         json.dump(result, f, indent=2)
-    print(f"bench: {len(bench.rows)} figures in {result['seconds']} s; written to {args.json_path}", file=sys.stderr)
+    print(f"bench: {len(bench.rows)} figures in {result['seconds']} s on {os.cpu_count()} cores, load average "
+          f"{loads[0]:.1f} at the start and {loads[1]:.1f} at the end; written to {args.json_path}", file=sys.stderr)
     return 0
 
 
