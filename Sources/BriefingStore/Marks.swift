@@ -86,9 +86,11 @@ extension BriefingStore {
         try read { db in try Self.pendingMarks(db, sql: "SELECT * FROM pending_mark ORDER BY changed_at, article_id") }
     }
 
+    /// `sql` is a literal: its prepared statement is cached, as the settling of a push and the pull's
+    /// per-article look-up run it once per mark or article.
     static func pendingMarks(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [PendingMark] {
-        let device = try String.fetchOne(db, sql: "SELECT device FROM sync_meta WHERE singleton = 1") ?? ""
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+        let device = try String.fetchOne(db.cachedStatement(sql: "SELECT device FROM sync_meta WHERE singleton = 1")) ?? ""
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
             PendingMark(articleID: row["article_id"], field: StateField(rawValue: row["field"]) ?? .read,
                         state: FieldState(value: row["value"], changedAt: Timestamp(milliseconds: row["changed_at"]),
                                           device: device),

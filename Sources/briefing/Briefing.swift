@@ -8,16 +8,27 @@ import BriefingSync
 /// `briefing-urlsession` URLSession's. The commands live in this library so that the two executables share
 /// them and `briefing` need not link FoundationNetworking (see docs/BENCHMARKS.md, "Start-up").
 public func runBriefing(transport: @escaping BaseTransport.Factory) async {
-    await BaseTransport.$make.withValue(transport) {
-        await Briefing.main()
-    }
+    BaseTransport.chosen.set(transport)
+    await Briefing.main()
 }
 
-/// The transport under the retries and the trace, as the executable chose it.
+/// The transport under the retries and the trace, as the executable chose it: set once, before any
+/// command runs. (Not a task-local: `TaskLocal.withValue` crashes in the runtime of a binary linked with
+/// `-static-stdlib`, which the release build is.)
 public enum BaseTransport {
     public typealias Factory = @Sendable (TransportConfiguration) -> any Transport
 
-    @TaskLocal static var make: Factory?
+    static let chosen = Choice()
+
+    static var make: Factory? { chosen.factory }
+
+    final class Choice: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _factory: Factory?
+
+        func set(_ factory: @escaping Factory) { lock.withLock { _factory = factory } }
+        var factory: Factory? { lock.withLock { _factory } }
+    }
 }
 
 struct Briefing: AsyncParsableCommand {
