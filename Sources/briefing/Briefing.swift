@@ -53,6 +53,9 @@ struct Briefing: AsyncParsableCommand {
             every command takes -q/--quiet (errors only) and -v/--verbose (debug messages, retry decisions).
             """,
         version: BriefingVersion.current,
+        // Every subcommand names itself (`commandName:`): without it ArgumentParser derives the name with
+        // `String(describing:)` of the type, whose protocol-conformance look-ups scanned the whole binary and
+        // were 45 % of the instructions of `briefing list` (docs/BENCHMARKS.md, "Start-up").
         subcommands: [
             Init.self, Sync.self, List.self, Show.self, Mark.self, Search.self, Status.self,
             Conflicts.self, Prune.self, Import.self, Export.self, ImportState.self, Config.self, Doctor.self,

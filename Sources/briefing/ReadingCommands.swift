@@ -6,6 +6,7 @@ import BriefingText
 
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List articles, newest first (unread by default).",
         discussion: "Each line starts with the article's handle, a short local number that show and mark accept in place of the id.")
 
@@ -36,6 +37,7 @@ extension ListFilter: EnumerableFlag {}
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show an article as readable text, and mark it read.",
         discussion: """
             HTML is rendered to text with links listed as numbered references, wrapped at $COLUMNS, else \
@@ -71,6 +73,7 @@ struct Show: AsyncParsableCommand {
 
 struct Search: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "search",
         abstract: "Search titles, summaries and bodies; best match first.",
         discussion: """
             QUERY is an SQLite FTS5 query: words (all must match), "a phrase", prefix*, OR, NOT, and \
@@ -95,7 +98,8 @@ struct Search: AsyncParsableCommand {
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show counts, pending marks, the server and the last sync.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show counts, pending marks, the server and the last sync.")
 
     @OptionGroup var options: StoreOptions
 
@@ -133,6 +137,7 @@ struct Status: AsyncParsableCommand {
 
 struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "conflicts",
         abstract: "Show the conflict log: both sides, the winner and the rule, newest first.",
         discussion: "--clear empties the log; 'briefing prune --conflicts-older-than DAYS' removes old entries only.")
 
@@ -181,6 +186,7 @@ struct Conflicts: AsyncParsableCommand {
 
 struct Prune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "prune",
         abstract: "Remove read, unstarred articles older than DAYS. Unread and starred ones are never removed.",
         discussion: """
             --conflicts-older-than DAYS removes conflict log entries resolved more than DAYS days ago; \

@@ -9,6 +9,7 @@ import Glibc
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Point the store at a server: a Briefing protocol base URL or a plain JSON Feed URL.",
         discussion: """
             The kind of server is told from its answer: a Briefing server answers GET {URL}/v1/changes with \
@@ -101,6 +102,7 @@ struct Init: AsyncParsableCommand {
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sync",
         abstract: "Push pending marks, then pull what changed since the last sync.",
         discussion: """
             Each pulled page is committed with its change token, so an interrupted sync resumes where it \
