@@ -70,7 +70,7 @@ public struct RawMutation: Sendable {
     public var field: StateField
     public var value: Bool
     public var device: String
-    /// Milliseconds from the moment the step runs.
+    /// Milliseconds from the scenario's start.
     public var offsetMs: Int64
 }
 
@@ -83,14 +83,15 @@ public struct Step: Sendable {
         case mark(device: String, action: MarkAction, articles: [String]?)
         case offline([String])
         case online([String])
-        /// Sets the device's clock offset.
-        case skew(device: String, offsetMs: Int64)
+        /// Sets the device's clock offset from real time, or freezes it at the scenario's start + `freezeMs`.
+        case skew(device: String, offsetMs: Int64?, freezeMs: Int64?)
         /// Moves the device's clock (nil: every device's) on by this much.
         case advance(device: String?, byMs: Int64)
         case kill(device: String, at: KillPoint)
         case publish([ArticleSpec])
         case delete([String])
-        /// A mark by a device the runner does not drive, through `POST /admin/state`.
+        /// A mark by a device the runner does not drive, through `POST /admin/state`; `offsetMs` from the
+        /// scenario's start.
         case serverMark(device: String, article: String, field: StateField, value: Bool, offsetMs: Int64, baseRev: Int?)
         case expireTokens
         case restart

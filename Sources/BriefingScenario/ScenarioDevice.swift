@@ -5,15 +5,27 @@ import Synchronization
 
 /// A device's wall clock: real time shifted by an offset the scenario sets (`clock`, `skew`) and moves
 /// (`advance`).
+/// A clock can also be frozen at one instant (`skew: {freeze: …}`), so two devices can write the very same
+/// changed_at and the tie-break by device shows.
 final class DeviceClock: Sendable {
-    private let offset: Mutex<Int64>
+    private struct Setting { var offset: Int64; var frozen: Timestamp? }
+    private let setting: Mutex<Setting>
 
-    init(offsetMs: Int64) { offset = Mutex(offsetMs) }
+    init(offsetMs: Int64) { setting = Mutex(Setting(offset: offsetMs, frozen: nil)) }
 
-    var offsetMs: Int64 { offset.withLock { $0 } }
-    func set(_ ms: Int64) { offset.withLock { $0 = ms } }
-    func advance(_ ms: Int64) { offset.withLock { $0 += ms } }
-    func now() -> Timestamp { Timestamp(milliseconds: Timestamp.now.milliseconds + offsetMs) }
+    /// The offset from real time right now (what `BRIEFING_CLOCK_SKEW_MS` gives the `briefing` binary).
+    var offsetMs: Int64 { now().milliseconds - Timestamp.now.milliseconds }
+    func set(_ ms: Int64) { setting.withLock { $0 = Setting(offset: ms, frozen: nil) } }
+    func freeze(at time: Timestamp) { setting.withLock { $0.frozen = time } }
+    func advance(_ ms: Int64) {
+        setting.withLock { setting in
+            if let frozen = setting.frozen { setting.frozen = Timestamp(milliseconds: frozen.milliseconds + ms) }
+            setting.offset += ms
+        }
+    }
+    func now() -> Timestamp {
+        setting.withLock { $0.frozen ?? Timestamp(milliseconds: Timestamp.now.milliseconds + $0.offset) }
+    }
 }
 
 /// What one sync reported besides its `SyncReport`: retries, warnings.

@@ -329,9 +329,11 @@ private struct Reader {
         case "offline": action = .offline(try devices(value))
         case "online": action = .online(try devices(value))
         case "skew":
-            let members = try mapping(value, "skew", allowed: ["device", "offset"])
-            action = .skew(device: try device(try required(members, "device", in: value, "skew")),
-                           offsetMs: try duration(try required(members, "offset", in: value, "skew"), "skew.offset"))
+            let members = try mapping(value, "skew", allowed: ["device", "offset", "freeze"])
+            let offset = try members.first { $0.key == "offset" }.map { (pair) throws(ScenarioFileError) in try duration(pair.value, "skew.offset") }
+            let freeze = try members.first { $0.key == "freeze" }.map { (pair) throws(ScenarioFileError) in try duration(pair.value, "skew.freeze") }
+            guard (offset == nil) != (freeze == nil) else { throw fail(value, "skew takes offset or freeze (one of them)") }
+            action = .skew(device: try device(try required(members, "device", in: value, "skew")), offsetMs: offset, freezeMs: freeze)
         case "advance":
             let members = try mapping(value, "advance", allowed: ["device", "by"])
             let by = try duration(try required(members, "by", in: value, "advance"), "advance.by")
@@ -509,10 +511,8 @@ private struct Reader {
                 case "field": entry.field = try field(value).rawValue
                 case "winner": entry.winner = try nonEmptyString(value, "winner")
                 case "rule":
-                    let text = try string(value, "rule")
-                    guard ConflictRule(name: text) != nil || text == "server-delete" else {
-                        throw fail(value, "rule: unknown rule '\(text)'")
-                    }
+                    // The conflict rules, or what the store logs for other decisions (a delete against a star).
+                    let text = try nonEmptyString(value, "rule")
                     entry.rule = ConflictRule(name: text)?.rawValue ?? text
                 case "value": entry.value = try bool(value, "value")
                 default: break

@@ -63,6 +63,9 @@ final class ScenarioRun {
     private var devices: [String: ScenarioDevice] = [:]
     private var directory: URL!
     private var stepIndex = 0
+    /// The scenario's start, whole seconds: `at` and `freeze` times count from here, so two steps can name
+    /// the same instant.
+    private let start = Timestamp(milliseconds: Timestamp.now.milliseconds / 1000 * 1000)
 
     init(scenario: Scenario, options: ScenarioRunner.Options) {
         self.scenario = scenario
@@ -161,7 +164,7 @@ final class ScenarioRun {
         case .mark(let name, let action, let articles):
             let device = device(name)
             let outcome = try device.mark(action, articles)
-            var text = "mark \(action.rawValue) \(articles?.joined(separator: ", ") ?? "all") — \(outcome.changed) changed"
+            var text = "\(action.rawValue) \(articles?.joined(separator: ", ") ?? "all") — \(outcome.changed) changed"
             if let changedAt = outcome.changedAt {
                 text += ", changed_at \(ClockText.time(changedAt))"
                 if outcome.raised { text += " (HLC: device clock says \(ClockText.time(outcome.wall)))" }
@@ -177,9 +180,14 @@ final class ScenarioRun {
                 device(name).online = true
                 record(name, .network, "online")
             }
-        case .skew(let name, let offset):
-            device(name).clock.set(offset)
-            record(name, .clock, "clock set to real time \(ClockText.duration(offset)) (now \(ClockText.time(device(name).clock.now())))")
+        case .skew(let name, let offset, let freeze):
+            if let offset {
+                device(name).clock.set(offset)
+                record(name, .clock, "clock set to real time \(ClockText.duration(offset)) (now \(ClockText.time(device(name).clock.now())))")
+            } else if let freeze {
+                device(name).clock.freeze(at: Timestamp(milliseconds: start.milliseconds + freeze))
+                record(name, .clock, "clock frozen at \(ClockText.time(device(name).clock.now()))")
+            }
         case .advance(let name, let by):
             for target in name.map({ [$0] }) ?? scenario.devices.map(\.name) {
                 device(target).clock.advance(by)
@@ -195,7 +203,7 @@ final class ScenarioRun {
             let unknown = answer?["unknown"] as? [String] ?? []
             record("server", .server, "delete \(ids.joined(separator: ", "))" + (unknown.isEmpty ? "" : " (unknown: \(unknown.joined(separator: ", ")))"))
         case .serverMark(let name, let article, let field, let value, let offset, let baseRev):
-            let changedAt = Timestamp(milliseconds: Timestamp.now.milliseconds + offset)
+            let changedAt = Timestamp(milliseconds: start.milliseconds + offset)
             var body: [String: Any] = ["id": article, "field": field.rawValue, "value": value,
                                        "changed_at": changedAt.rfc3339, "device": name]
             if let baseRev { body["base_rev"] = baseRev }
@@ -210,7 +218,7 @@ final class ScenarioRun {
             record("server", .server, "restarted (data kept) on \(server.baseURL.absoluteString)")
         case .fault(let fault):
             let answer = try await server.admin("POST", "/admin/faults", fault.any) as? [String: Any]
-            record("server", .fault, "fault armed: \(faultText(fault)) (pending \(answer?["pending"] as? Int ?? 0))")
+            record("server", .fault, "armed \(faultText(fault)) (pending \(answer?["pending"] as? Int ?? 0))")
         case .clearFaults:
             try await server.admin("DELETE", "/admin/faults")
             record("server", .fault, "faults cleared")
@@ -221,7 +229,7 @@ final class ScenarioRun {
             record("server", .clock, "waited \(ms) ms")
         case .expect(let expectation):
             let mismatches = try await check(expectation)
-            record("server", .expect, mismatches.isEmpty ? "expect: all held" : "expect: \(mismatches.count) failed", failed: !mismatches.isEmpty)
+            record("server", .expect, mismatches.isEmpty ? "all held" : "\(mismatches.count) failed", failed: !mismatches.isEmpty)
             return mismatches
         }
         return nil
@@ -254,13 +262,13 @@ final class ScenarioRun {
         let countersAfter = try await server.state().counters
         switch result {
         case .success(let report):
-            var text = "sync\(full ? " --full" : ""): pushed \(report.pushed), pulled \(report.pulled) (\(report.pages) page\(report.pages == 1 ? "" : "s")), \(report.states) states, deleted \(report.deleted), conflicts \(report.conflicts)"
+            var text = "\(full ? "(full) " : "")pushed \(report.pushed), pulled \(report.pulled) (\(report.pages) page\(report.pages == 1 ? "" : "s")), \(report.states) states, deleted \(report.deleted), conflicts \(report.conflicts)"
             if report.archived > 0 { text += ", archived \(report.archived)" }
             if report.fullResync { text += ", full resync" }
             record(device.name, .sync, text, failed: outcome == .error)
             if outcome == .error { throw ScenarioRunError("\(device.name)'s sync succeeded, but the step expected it to fail") }
         case .failure(let error):
-            record(device.name, .sync, "sync failed: \(safeLine(error.description))", failed: outcome != .error)
+            record(device.name, .sync, "failed: \(safeLine(error.description))", failed: outcome != .error)
             if outcome != .error { throw ScenarioRunError("\(device.name)'s sync failed: \(safeLine(error.description))") }
         }
         let moved = countersAfter.filter { $0.value != countersBefore[$0.key] ?? 0 }
@@ -297,7 +305,7 @@ final class ScenarioRun {
     // MARK: Raw push
 
     private func push(key: String, mutations: [RawMutation], expectStatus: Int?, expectResults: [String]?) async throws -> [Mismatch] {
-        let now = Timestamp.now.milliseconds
+        let now = start.milliseconds
         let body: [String: Any] = ["mutations": mutations.map { mutation in
             ["mutation_id": mutation.mutationID, "article_id": mutation.article, "field": mutation.field.rawValue,
              "value": mutation.value, "changed_at": Timestamp(milliseconds: now + mutation.offsetMs).rfc3339,
@@ -328,7 +336,7 @@ final class ScenarioRun {
         let trace = directory.appendingPathComponent("\(device.name)-kill-\(stepIndex).jsonl").path
         try await server.admin("DELETE", "/admin/faults")
         // Hold the request after the kill point at the server, so the kill lands there.
-        let holdMs = 1_500
+        let holdMs = point == .duringPush ? 1_500 : 600
         switch point {
         case .afterPages(let pages):
             try await server.admin("POST", "/admin/faults", ["kind": "delay", "delay_ms": holdMs, "path": "/v1/changes", "count": 1 + pages] as [String: Any])
@@ -408,7 +416,8 @@ final class ScenarioRun {
         case .mark(let device, let action, let articles): return "\(device): mark \(action.rawValue) \(articles?.joined(separator: ", ") ?? "all")"
         case .offline(let names): return "offline \(names.joined(separator: ", "))"
         case .online(let names): return "online \(names.joined(separator: ", "))"
-        case .skew(let device, let offset): return "\(device): clock \(ClockText.duration(offset))"
+        case .skew(let device, let offset, let freeze):
+            return "\(device): clock " + (offset.map { ClockText.duration($0) } ?? "frozen at start \(ClockText.duration(freeze ?? 0))")
         case .advance(let device, let by): return "\(device ?? "every device"): clock advances \(ClockText.duration(by))"
         case .kill(let device, let point): return "\(device): kill \(point == .duringPush ? "during the push" : "after pages")"
         case .publish(let articles): return "server: publish \(articles.map(\.id).joined(separator: ", "))"

@@ -11,7 +11,8 @@ public enum TextReport {
         for event in result.events {
             let lane = event.lane.padding(toLength: width, withPad: " ", startingAt: 0)
             let step = event.step == 0 ? "   " : String(format: "%3d", event.step)
-            out += "  [\(step)] \(ClockText.time(event.time)) \(lane)  \(event.kind.rawValue): \(event.text)\n"
+            let kind = event.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+            out += "  [\(step)] \(ClockText.time(event.time)) \(lane)  \(kind) \(event.text)\n"
         }
         if let failure = result.failure {
             out += "FAIL \(safeLine(result.name, limit: 80)): \(failure.message)\n"

@@ -5,7 +5,8 @@ import Foundation
 /// One thing that happened in a run, on one lane (a device, or the server), in order.
 public struct TimelineEvent: Sendable {
     public enum Kind: String, Sendable {
-        case setup, mark, sync, conflict, retry, warning, fault, kill, server, clock, network, push, expect, failure
+        case setup, mark, sync, conflict, retry, warning, fault, kill, clock, network, push, expect, failure
+        case server = "admin"
     }
 
     /// A device name, or "server".
