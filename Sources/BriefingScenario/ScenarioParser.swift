@@ -64,14 +64,14 @@ public enum ScenarioParser {
 /// Durations as scenarios write them: `250ms`, `90s`, `5m`, `2h`, `3d`, with an optional sign.
 public enum ScenarioDuration {
     public static func milliseconds(_ text: String) -> Int64? {
+        // The same pattern as scenario.schema.json's "duration".
+        guard text.range(of: #"^[+-]?[0-9]+([.][0-9]+)?(ms|s|m|h|d)$"#, options: .regularExpression) != nil else { return nil }
         let units: [(String, Double)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        var body = Substring(text.trimmingCharacters(in: .whitespaces))
+        var body = Substring(text)
         var sign = 1.0
         if body.first == "+" { body = body.dropFirst() } else if body.first == "-" { sign = -1; body = body.dropFirst() }
         for (suffix, factor) in units where body.hasSuffix(suffix) {
-            let number = body.dropLast(suffix.count)
-            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-                  let value = Double(number) else { return nil }
+            guard let value = Double(body.dropLast(suffix.count)) else { return nil }
             return Int64((sign * value * factor).rounded())
         }
         return nil
