@@ -130,7 +130,8 @@ final class ScenarioRun {
         }
         try await server.prepare(scenario.server.articles)
         let policy = scenario.server.policy.isEmpty ? "" : ", policy " + policyText(scenario.server.policy)
-        record("server", .setup, "\(scenario.server.articles.count) articles\(policy)")
+        let count = scenario.server.articles.count
+        record("server", .setup, "\(count) article\(count == 1 ? "" : "s")\(policy)")
         for spec in scenario.devices {
             let device = try ScenarioDevice(spec: spec, directory: directory, seed: options.seed)
             try await device.connect(to: server.baseURL, policy: spec.policy)

@@ -64,7 +64,9 @@ public struct ScenarioResult: Sendable {
 
 /// Times as the timeline shows them: `10:02:00.120` (UTC).
 enum ClockText {
+    /// The time of day, or the whole RFC 3339 time when it is on another day than today (a skewed clock).
     static func time(_ timestamp: Timestamp) -> String {
+        if timestamp.milliseconds / 86_400_000 != Timestamp.now.milliseconds / 86_400_000 { return timestamp.rfc3339 }
         let ms = ((timestamp.milliseconds % 86_400_000) + 86_400_000) % 86_400_000
         return String(format: "%02d:%02d:%02d.%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
     }

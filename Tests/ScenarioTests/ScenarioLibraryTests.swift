@@ -34,6 +34,14 @@ struct ScenarioLibraryTests {
         }
     }
 
+    @Test func protocolMdLinksEveryScenarioAndOnlyScenariosThatExist() throws {
+        let text = try String(contentsOf: repositoryRoot.appendingPathComponent("Schema/protocol.md"), encoding: .utf8)
+        let linked = Set(text.matches(of: /\(scenarios\/([a-z0-9-]+\.yaml)\)/).map { String($0.output.1) })
+        let files = Set(libraryFiles.map { URL(fileURLWithPath: $0).lastPathComponent })
+        #expect(linked.subtracting(files).isEmpty, "linked but missing: \(linked.subtracting(files).sorted())")
+        #expect(files.subtracting(linked).isEmpty, "not linked from protocol.md: \(files.subtracting(linked).sorted())")
+    }
+
     @Test func everyLibraryScenarioPassesAgainstARunnerStartedServerAndJUnitListsThemAll() throws {
         let directory = try TemporaryDirectory()
         let junit = directory.path("junit.xml")
