@@ -22,8 +22,8 @@ public enum HTMLTimeline {
             .pass h2::before { content: "PASS "; color: #1a7f37; } .fail h2::before { content: "FAIL "; color: #c62828; }
             table { border-collapse: collapse; width: 100%; table-layout: fixed; }
             th, td { border: 1px solid #ddd; padding: 3px 6px; vertical-align: top; word-wrap: break-word; }
-            th { background: #f4f4f4; } td.step { width: 3em; color: #888; text-align: right; }
-            td.time { width: 7.5em; color: #888; font-family: monospace; }
+            th { background: #f4f4f4; } .step { width: 3em; color: #888; text-align: right; }
+            .time { width: 7.5em; color: #888; font-family: monospace; }
             .ev { border-radius: 4px; padding: 2px 4px; }
             .k-sync { background: #e3f2fd; } .k-mark { background: #f3e5f5; } .k-fault, .k-retry { background: #fff3e0; }
             .k-kill { background: #ffe0b2; } .k-conflict { background: #fff59d; font-weight: 600; }
