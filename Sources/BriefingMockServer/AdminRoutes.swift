@@ -45,7 +45,7 @@ extension MockFeedService {
             if let status = fault.status, !(100...599).contains(status) {
                 throw WireError(.badRequest, "status must be an HTTP status code (100-599)")
             }
-            if let delay = fault.delayMs, delay < 0 { throw WireError(.badRequest, "delay_ms must not be negative") }
+            if let problem = fault.problem { throw WireError(.badRequest, problem) }
             faults.arm(fault)
         }
         return try .json(["pending": faults.pending])
