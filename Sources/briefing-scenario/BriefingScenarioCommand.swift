@@ -4,6 +4,30 @@ import BriefingScenario
 import Foundation
 
 @main
+enum Main {
+    /// Parses and runs the command; usage errors are one line, `briefing-scenario: error: …`, exit 64.
+    static func main() async {
+        do {
+            var command = try BriefingScenarioCommand.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            let code = BriefingScenarioCommand.exitCode(for: error)
+            if code == .success {
+                print(BriefingScenarioCommand.fullMessage(for: error))
+                exit(0)
+            }
+            let message = BriefingScenarioCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
+            fail(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message, code.rawValue)
+        }
+    }
+}
+
 struct BriefingScenarioCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "briefing-scenario",
@@ -25,7 +49,7 @@ private func binDirectory() -> URL {
 }
 
 /// Prints `briefing-scenario: error: …` and exits with `code`.
-private func fail(_ message: String, _ code: Int32) -> Never {
+func fail(_ message: String, _ code: Int32) -> Never {
     FileHandle.standardError.write(Data("briefing-scenario: error: \(message)\n".utf8))
     exit(code)
 }

@@ -62,9 +62,10 @@ struct ScenarioRunnerTests {
         #expect(result.out.isEmpty)
     }
 
-    @Test func badArgumentsExit64() throws {
+    @Test func badArgumentsExit64WithOneLine() throws {
         let result = try run("briefing-scenario", ["run", "--server", "not a url", libraryDirectory.path])
         #expect(result.status == 64, "\(result.err)")
+        #expect(result.err == "briefing-scenario: error: --server must be an http(s) URL, got 'not a url'\n")
     }
 
     @Test func theHTMLTimelineRendersInAHeadlessBrowserWithoutScriptErrorsAndEscapesTitles() throws {
