@@ -88,6 +88,7 @@ let package = Package(
         .executableTarget(name: "briefing-scenario", dependencies: [
             "BriefingScenario", "BriefingModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // libFuzzer targets over the real modules (Tools/fuzz builds them with -sanitize=fuzzer,address

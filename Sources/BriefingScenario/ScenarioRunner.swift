@@ -299,8 +299,28 @@ final class ScenarioRun {
         }
         let local = side(record.local, local: true), remote = side(record.server, local: false)
         let (winner, loser) = record.winner == .local ? (local, remote) : (remote, local)
+        let sides = record.winner == .local ? (record.local, record.server) : (record.server, record.local)
         return ConflictDetail(article: safeLine(record.articleID, limit: 80), field: record.field, winner: winner, loser: loser,
-                              rule: safeLine(record.rule, limit: 40))
+                              rule: safeLine(record.rule, limit: 40), reason: reason(record.rule, winner: sides.0, loser: sides.1))
+    }
+
+    /// Why `rule` preferred `winner`: the comparison it made.
+    private func reason(_ rule: String, winner: ConflictRecord.Side, loser: ConflictRecord.Side) -> String? {
+        func byTime() -> String? {
+            guard let won = winner.changedAt, let lost = loser.changedAt else { return nil }
+            if won > lost { return "later changed_at" }
+            if won == lost, let a = winner.device, let b = loser.device {
+                return "same changed_at; device \(safeLine(a, limit: 40)) sorts after \(safeLine(b, limit: 40))"
+            }
+            return nil
+        }
+        switch ConflictRule(name: rule) {
+        case .lastWriterWins: return byTime()
+        case .readWins: return winner.value != loser.value ? "read beats unread" : byTime().map { "both read; \($0)" }
+        case .serverWins: return "a concurrent server state stays"
+        case .clientWins: return "the client's write replaces the server's"
+        case nil: return nil
+        }
     }
 
     // MARK: Raw push

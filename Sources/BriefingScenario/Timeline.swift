@@ -30,8 +30,10 @@ public struct ConflictDetail: Sendable {
     public var winner: String
     public var loser: String
     public var rule: String
+    /// Why the rule picked the winner here, e.g. `later changed_at` or `same changed_at; tablet > phone`.
+    public var reason: String?
 
-    public var line: String { "\(field) on \(article): \(winner) beats \(loser) — \(rule)" }
+    public var line: String { "\(field) on \(article): \(winner) beats \(loser) — \(rule)" + (reason.map { " (\($0))" } ?? "") }
 }
 
 /// A failed expectation: what was expected, what was found.

@@ -2,11 +2,15 @@ import ArgumentParser
 import BriefingModel
 import BriefingScenario
 import Foundation
+import Logging
 
 @main
 enum Main {
     /// Parses and runs the command; usage errors are one line, `briefing-scenario: error: …`, exit 64.
     static func main() async {
+        // The sync engine's log lines (e.g. a resync note) would break into the timeline; what a scenario
+        // needs to show comes from the client's events, conflict log and the server's counters.
+        LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
         do {
             var command = try BriefingScenarioCommand.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
