@@ -26,7 +26,8 @@ extension MockFeedService {
     /// `POST /admin/state`: a mark by another device, judged by the server's policy.
     func recordDeviceMark(_ request: Request, context: MockServerContext) async throws -> Response {
         let mark = try Self.decode(DeviceMark.self, from: try await Self.body(of: request, context: context))
-        return try .json(try await store.record(mark, policy: configuration.policy))
+        return try .json(try await store.record(mark, policy: configuration.policy,
+                                                clock: PushClock(serverNow: clock.now(), bound: configuration.maxClockOffset)))
     }
 
     /// `GET /admin/state`: every article with its state, and the counters.
