@@ -191,13 +191,23 @@ extension BriefingStore {
     }
 
     /// Keeps what a sync measured of this device's clock against the server's: the offset (wall − server, in
-    /// ms) and the server's ε when it announced one.
-    public func recordClockOffset(_ offset: Int64, bound: ClockOffsetBound?) throws(StoreError) {
+    /// ms) and the server's ε when it announced one. The hybrid clock is held to the server's time + ε as
+    /// well: marks stamped before a fast clock was measured must not keep every later mark a day ahead.
+    /// Writes only when something moved (the offset by more than a second): most syncs change nothing here.
+    public func recordClockOffset(_ offset: Int64, bound: ClockOffsetBound?, wallClock: Timestamp) throws(StoreError) {
+        guard let stored = try settings() else { return }
+        let effective = bound ?? stored.clockBound
+        let ceiling = effective.ceiling(serverTime: Timestamp(milliseconds: wallClock.milliseconds - offset))
+        let moved = stored.clockOffset.map { abs($0 - offset) > 1_000 } ?? true
+        guard moved || (bound != nil && bound != stored.maxClockOffset) || stored.clock.latest > ceiling else { return }
         try write { db in
+            guard var settings = try Self.settings(db) else { return }
+            settings.clockOffset = offset
+            if let bound { settings.maxClockOffset = bound }
             try db.execute(sql: """
-                UPDATE sync_meta SET clock_offset_ms = ?, max_clock_offset_ms = coalesce(?, max_clock_offset_ms)
+                UPDATE sync_meta SET clock_offset_ms = ?, max_clock_offset_ms = ?, clock_latest = min(clock_latest, ?)
                 WHERE singleton = 1
-                """, arguments: [offset, bound?.milliseconds])
+                """, arguments: [offset, settings.maxClockOffset?.milliseconds, ceiling.milliseconds])
         }
     }
 

@@ -5,9 +5,10 @@ import BriefingProtocol
 /// What the responses of one sync said about the clocks: this device's offset from the server's and the
 /// server's maximum clock offset ε.
 ///
-/// The offset is the device's wall clock when a response arrived minus that response's
-/// `Briefing-Server-Time`. The server stamps the time as it answers, so the estimate is late by at most
-/// one round trip (milliseconds on a LAN, well under a second on a phone network) — nothing next to ε.
+/// A response's offset is the device's wall clock when it arrived minus its `Briefing-Server-Time`. The
+/// server stamps the time as it answers, so each reading runs late by the time the answer took to arrive;
+/// the sync keeps the smallest reading, the one least delayed (as NTP does), which is off by at most a round
+/// trip — milliseconds on a LAN, nothing next to ε.
 // @unchecked Sendable is safe: `offset` and `bound`, the only mutable state, are touched only while `lock`
 // is held; `wallClock` is an immutable `@Sendable` closure.
 final class ServerClockReadings: @unchecked Sendable {
@@ -21,12 +22,13 @@ final class ServerClockReadings: @unchecked Sendable {
         let announced = response.header(Endpoint.maxClockOffsetHeader).flatMap(Int64.init)
             .map { ClockOffsetBound(milliseconds: $0 * 1000) }
         lock.withLock {
-            offset = wallClock.milliseconds - serverTime.milliseconds
+            let reading = wallClock.milliseconds - serverTime.milliseconds
+            offset = min(offset ?? reading, reading)
             if let announced { bound = announced }
         }
     }
 
-    /// The latest offset measured and the server's ε if it announced one; nil when no response had a time.
+    /// The best offset measured and the server's ε if it announced one; nil when no response had a time.
     var latest: (offset: Int64, bound: ClockOffsetBound?)? {
         lock.withLock { offset.map { ($0, bound) } }
     }

@@ -84,17 +84,13 @@ public struct SyncEngine: Sendable {
             try await FeedFollower(client: client, store: store, feedURL: base, settings: settings,
                                    unconditional: full, now: now, events: events).run(&report)
         } else {
-            do throws(SyncError) {
-                try storeCall { () throws(StoreError) in try store.releaseAllInFlight() }
-                try await push(base: base, settings: settings, &report)
-                try await pull(base: base, full: full, &report)
-                if try storeCall({ () throws(StoreError) in try store.pendingMarks().isEmpty }) == false {
-                    try await push(base: base, settings: try load(), &report)
-                }
-            } catch {
-                _ = try? recordClockOffset()
-                throw error
+            try storeCall { () throws(StoreError) in try store.releaseAllInFlight() }
+            try await push(base: base, settings: settings, &report)
+            try await pull(base: base, full: full, &report)
+            if try storeCall({ () throws(StoreError) in try store.pendingMarks().isEmpty }) == false {
+                try await push(base: base, settings: try load(), &report)
             }
+            // Only a sync that completed records its clock reading: a failed one leaves the store as it was.
             if let warning = try recordClockOffset() { events?(.warning(warning)) }
         }
         try storeCall { () throws(StoreError) in try store.recordSync(at: now()) }
@@ -123,7 +119,7 @@ public struct SyncEngine: Sendable {
     /// Keeps the offset this sync measured; returns the warning for a clock beyond the bound.
     func recordClockOffset() throws(SyncError) -> String? {
         guard let (offset, bound) = clockReadings.latest else { return nil }
-        try storeCall { () throws(StoreError) in try store.recordClockOffset(offset, bound: bound) }
+        try storeCall { () throws(StoreError) in try store.recordClockOffset(offset, bound: bound, wallClock: now()) }
         if let bound { return bound.warning(offset: offset) }
         return try load().clockBound.warning(offset: offset)
     }

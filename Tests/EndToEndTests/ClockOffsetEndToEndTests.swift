@@ -55,6 +55,12 @@ struct ClockOffsetEndToEndTests {
         #expect(try server.state()["mutations_clock_adjusted"] as? Int == (serverKeepsRead ? 0 : 1))
         _ = try fast.syncReport()
         #expect(try fast.article(id)?["read"] as? Bool == serverKeepsRead)
+
+        // Measured now: fast's next mark is stamped with the server's time, not a day ahead (its hybrid
+        // clock, which issued the day-ahead stamp, is held to server time + ε too).
+        try fast.mark("star", id)
+        let ahead = try stampedAhead(fast, id, "starred")
+        #expect(serverKeepsRead ? ahead > 86_000 : ahead < 62, "stamped \(ahead) s ahead")
     }
 
     @Test(arguments: [(nil, false), ("864000", true)] as [(String?, Bool)])
@@ -76,10 +82,7 @@ struct ClockOffsetEndToEndTests {
         _ = try ok.syncReport()
         #expect(try ok.article(id)?["read"] as? Bool == true)
         try ok.mark("unread", id)
-        let exported = try #require(try ok.store.object("export")["articles"] as? [[String: Any]])
-        let read = try #require(exported.first { $0["id"] as? String == id }?["read"] as? [String: Any])
-        let stamped = try #require((read["changed_at"] as? String).flatMap(parseRFC3339))
-        let ahead = stamped.timeIntervalSinceNow
+        let ahead = try stampedAhead(ok, id, "read")
         if adoptsIt {
             #expect(ahead > 86_000, "stamped \(ahead) s ahead")
         } else {
@@ -107,6 +110,14 @@ struct ClockOffsetEndToEndTests {
         #expect(abs(okOffset) < 5_000)
         #expect(try ok.store.briefing("status").out.contains("clock     within 60 s of the server's"))
     }
+}
+
+/// How many seconds ahead of the real time the device stamped its state of `field` (from `export`).
+private func stampedAhead(_ device: Device, _ id: String, _ field: String) throws -> TimeInterval {
+    let exported = try #require(try device.store.object("export")["articles"] as? [[String: Any]])
+    let state = try #require(exported.first { $0["id"] as? String == id }?[field] as? [String: Any])
+    let stamped = try #require((state["changed_at"] as? String).flatMap(parseRFC3339))
+    return stamped.timeIntervalSinceNow
 }
 
 private func parseRFC3339(_ text: String) -> Date? {
