@@ -20,6 +20,7 @@ let package = Package(
         // The libcurl transport, for Linux front ends.
         .library(name: "BriefingCurl", targets: ["BriefingCurl"]),
         .library(name: "BriefingURLSession", targets: ["BriefingURLSession"]),
+        .executable(name: "briefing-scenario", targets: ["briefing-scenario"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Values and rules: articles, field states, conflict rules, the hybrid clock. Foundation only.
@@ -83,6 +85,18 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: swift6),
 
+        // Conflict scenarios: the YAML format, the runner (devices in-process through BriefingKit on libcurl, the
+        // server through the protocol and its admin API only) and the reports (text, JSON, JUnit XML, HTML).
+        .target(name: "BriefingScenario", dependencies: [
+            "BriefingKit", "BriefingCurl", "BriefingText",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "briefing-scenario", dependencies: [
+            "BriefingScenario", "BriefingModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // libFuzzer targets over the real modules (Tools/fuzz builds them with -sanitize=fuzzer,address
         // -DFUZZING into .build-fuzz); an ordinary build replays the corpus files given as arguments.
         .target(name: "FuzzDriver", path: "Fuzz/Driver",
@@ -120,6 +134,9 @@ let package = Package(
         ], swiftSettings: swift6),
         // End-to-end: the real `briefing` binary against the real `briefing-mock-server` process.
         .testTarget(name: "EndToEndTests", dependencies: ["BriefingModel", "BriefingProtocol", "BriefingTestSupport"]),
+        // The scenario library run by the real `briefing-scenario` against runner-started and separately started
+        // servers; failure output, JUnit XML, and the HTML timeline in a headless browser.
+        .testTarget(name: "ScenarioTests", dependencies: ["BriefingScenario", "BriefingTestSupport"]),
         // Property test: three client stores and a fourth device against one real mock-server process,
         // random marks, edits, deletes and token expiry, checked against an independent oracle.
         .testTarget(name: "ConvergenceTests", dependencies: [

@@ -121,6 +121,10 @@ struct WireJSONWriter {
     mutating func mutationResult(_ result: MutationResult) {
         buffer.writeStaticString("{\"article_id\":")
         string(result.articleID)
+        if let adjustment = result.clockAdjustedMs {
+            buffer.writeStaticString(",\"clock_adjusted_ms\":")
+            int(adjustment)
+        }
         buffer.writeStaticString(",\"field\":")
         string(result.field.rawValue)
         buffer.writeStaticString(",\"mutation_id\":")

@@ -65,8 +65,11 @@ import Testing
         var results: [MutationResult] = []
         for status in [MutationStatus.applied, .duplicate, .conflict, .gone] {
             for rule in [nil] + ConflictRule.allCases.map(Optional.some) {
-                results.append(MutationResult(mutationID: "m \(Self.awkward)", articleID: "a\u{7}", field: .read,
-                                              status: status, state: status == .gone ? nil : Self.record, rule: rule))
+                for adjustment in [nil, Int64(-90_000), 120_000] {
+                    results.append(MutationResult(mutationID: "m \(Self.awkward)", articleID: "a\u{7}", field: .read,
+                                                  status: status, state: status == .gone ? nil : Self.record, rule: rule,
+                                                  clockAdjustedMs: adjustment))
+                }
             }
         }
         let serverTime = Timestamp(milliseconds: 1_795_000_000_500)
