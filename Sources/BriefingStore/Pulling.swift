@@ -8,6 +8,8 @@ import BriefingText
 public struct PullTally: Hashable, Sendable {
     /// Articles inserted or updated to a newer revision.
     public var pulled = 0
+    /// Of those, articles this store did not hold before.
+    public var inserted = 0
     /// State changes adopted from the server.
     public var states = 0
     /// Articles removed because the server deleted them (or, after a full resync, no longer has them).
@@ -30,9 +32,12 @@ extension BriefingStore {
             var tally = PullTally()
             if let serverTime = page.serverTime { settings.clock.observe(serverTime) }
             for pulled in page.articles {
+                let handles = db.lastInsertedRowID
                 if try Self.upsert(pulled, generation: settings.resyncGeneration,
                                    resyncing: settings.resyncInProgress, now: now, db) {
                     tally.pulled += 1
+                    // An upsert that updates leaves the last inserted rowid alone (triggers restore it).
+                    if db.lastInsertedRowID != handles { tally.inserted += 1 }
                 }
                 for field in StateField.allCases {
                     if let server = pulled.states[field] {
@@ -193,10 +198,10 @@ extension BriefingStore {
         }
     }
 
-    /// Records a finished sync.
-    public func recordSync(at time: Timestamp) throws(StoreError) {
-        try write { db in try db.execute(sql: "UPDATE sync_meta SET last_sync = ? WHERE singleton = 1",
-                                          arguments: [time.milliseconds]) }
+    /// Records a finished sync and how many warnings it gave (`briefing status` shows them).
+    public func recordSync(at time: Timestamp, warnings: Int = 0) throws(StoreError) {
+        try write { db in try db.execute(sql: "UPDATE sync_meta SET last_sync = ?, last_sync_warnings = ? WHERE singleton = 1",
+                                          arguments: [time.milliseconds, warnings]) }
     }
 
     /// Removes read, unstarred articles older than `days` (by date_published, else arrival) that have no

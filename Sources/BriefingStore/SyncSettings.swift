@@ -30,6 +30,8 @@ public struct SyncSettings: Hashable, Sendable {
     public var requestTimeout: Double?
     /// Seconds of retrying a failing request before giving up; nil for the client's default.
     public var retryBudget: Double?
+    /// The largest plain-feed document a sync downloads, in bytes; nil for the client's default.
+    public var maxFeedBytes: Int?
 
     public init(device: String) {
         self.device = device
@@ -67,6 +69,7 @@ extension BriefingStore {
         settings.feedLastModified = row["feed_last_modified"]
         settings.requestTimeout = row["request_timeout"]
         settings.retryBudget = row["retry_budget"]
+        settings.maxFeedBytes = row["max_feed_bytes"]
         for policyRow in try Row.fetchAll(db, sql: "SELECT field, rule FROM sync_policy") {
             if let field = StateField(rawValue: policyRow["field"]), let rule = ConflictRule(name: policyRow["rule"]) {
                 settings.policy.set(rule, for: field)
@@ -84,8 +87,8 @@ extension BriefingStore {
         try db.execute(sql: """
             INSERT INTO sync_meta (singleton, device, server_url, server_kind, token_file, ca_file,
                 allow_insecure_http, change_token, last_sync, clock_latest, resync_generation,
-                resync_in_progress, feed_etag, feed_last_modified, request_timeout, retry_budget)
-            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                resync_in_progress, feed_etag, feed_last_modified, request_timeout, retry_budget, max_feed_bytes)
+            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (singleton) DO UPDATE SET
                 device = excluded.device, server_url = excluded.server_url,
                 server_kind = excluded.server_kind, token_file = excluded.token_file,
@@ -94,13 +97,14 @@ extension BriefingStore {
                 clock_latest = excluded.clock_latest, resync_generation = excluded.resync_generation,
                 resync_in_progress = excluded.resync_in_progress, feed_etag = excluded.feed_etag,
                 feed_last_modified = excluded.feed_last_modified,
-                request_timeout = excluded.request_timeout, retry_budget = excluded.retry_budget
+                request_timeout = excluded.request_timeout, retry_budget = excluded.retry_budget,
+                max_feed_bytes = excluded.max_feed_bytes
             """, arguments: [
                 settings.device, settings.serverURL, settings.serverKind?.rawValue, settings.tokenFile,
                 settings.caFile, settings.allowInsecureHTTP, settings.changeToken,
                 settings.lastSync?.milliseconds, settings.clock.latest.milliseconds,
                 settings.resyncGeneration, settings.resyncInProgress, settings.feedETag,
-                settings.feedLastModified, settings.requestTimeout, settings.retryBudget,
+                settings.feedLastModified, settings.requestTimeout, settings.retryBudget, settings.maxFeedBytes,
             ])
         try db.execute(sql: "DELETE FROM sync_policy")
         for field in StateField.allCases {
@@ -118,9 +122,10 @@ extension BriefingStore {
             let previous = try Self.settings(db)
             let articles = try Int.fetchOne(db, sql: "SELECT count(*) FROM article") ?? 0
             var next = settings
-            // Timeouts set with `briefing config` outlive a re-init that does not name them.
+            // Timeouts and the feed size cap set with `briefing config` outlive a re-init that does not name them.
             next.requestTimeout = settings.requestTimeout ?? previous?.requestTimeout
             next.retryBudget = settings.retryBudget ?? previous?.retryBudget
+            next.maxFeedBytes = settings.maxFeedBytes ?? previous?.maxFeedBytes
             if let previous, previous.serverURL == settings.serverURL {
                 // Re-running init against the same server keeps progress and the clock.
                 next.changeToken = previous.changeToken

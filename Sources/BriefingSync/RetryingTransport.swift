@@ -59,7 +59,8 @@ public struct RetryingTransport: Transport {
             }
             attempts += 1
             var wait = attempts < policy.maxAttempts ? self.wait(after: outcome, failures: attempts) : nil
-            if let pause = wait, now().timeIntervalSince(start) + pause > policy.budget { wait = nil }
+            let budget = min(policy.budget, request.retryBudget ?? policy.budget)
+            if let pause = wait, now().timeIntervalSince(start) + pause > budget { wait = nil }
             if Task.isCancelled { wait = nil }
             observe?(Decision(request: request, attempt: attempts, status: try? outcome.get().status,
                               error: outcome.failureValue, retryAfter: wait))
