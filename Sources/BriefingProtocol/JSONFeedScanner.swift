@@ -20,6 +20,8 @@ public struct JSONFeedScanner: Sendable {
         /// One element of `items`, by 0-based position: its raw JSON, or nil when it is larger than
         /// `maxItemBytes` (`size` says how large).
         case item(Int, Data?, size: Int)
+        /// `items` is an array (sent when it opens, so an empty one counts too).
+        case itemsArray
     }
 
     /// Items larger than this are skipped unread.
@@ -124,13 +126,10 @@ public struct JSONFeedScanner: Sendable {
             if Self.isSpace(b) { i += 1; continue }
             switch expect {
             case .document:
-                if !startedDocument && b == 0xEF && i + 2 < count && bytes[i + 1] == 0xBB && bytes[i + 2] == 0xBF {
-                    i += 3
-                    startedDocument = true
-                    continue
-                }
-                startedDocument = true
+                // A UTF-8 byte order mark, which may arrive split across chunks.
+                if b == 0xEF || b == 0xBB || b == 0xBF { i += 1; continue }
                 guard b == UInt8(ascii: "{") else { return false }
+                startedDocument = true
                 expect = .firstKey
                 i += 1
             case .firstKey, .nextKey:
@@ -143,6 +142,7 @@ public struct JSONFeedScanner: Sendable {
                 i += 1
             case .memberValue:
                 if key == "items" && b == UInt8(ascii: "[") {
+                    events.append(.itemsArray)
                     expect = .firstItem
                     i += 1
                 } else {

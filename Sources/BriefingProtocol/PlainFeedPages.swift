@@ -80,8 +80,9 @@ public struct PlainFeedHeaderReader: Sendable {
             case "feed": looksLikeRSS = looksLikeRSS || decoded is [String: Any]
             default: break
             }
-        case .item(let position, let value, _):
+        case .itemsArray:
             hasItems = true
+        case .item(let position, let value, _):
             // The first item tells RSS converted to JSON (rss2json's `guid`, `pubDate`, `link`) apart.
             if position == 0, let value, let object = try? JSONSerialization.jsonObject(with: value) as? [String: Any],
                object["guid"] != nil || object["pubDate"] != nil || object["link"] != nil {
