@@ -25,6 +25,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _spec = importlib.util.spec_from_file_location("bench_articles", os.path.join(ROOT, "Tools", "bench-articles.py"))
 articles = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(articles)
+_spec = importlib.util.spec_from_file_location("bench_feed", os.path.join(ROOT, "Tools", "bench-feed.py"))
+bench_feed = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_feed)
 
 # Every child process is bounded so a hung server or client fails the run instead of stalling it.
 PROCESS_TIMEOUT = 900
@@ -411,6 +414,7 @@ def main():
     parser.add_argument("--mode", choices=["full", "quick", "smoke"], default="full")
     parser.add_argument("--runs", type=int)
     parser.add_argument("--json", dest="json_path")
+    parser.add_argument("--only", choices=["plain-feed"], help="run only these rows")
     args = parser.parse_args()
     # A smoke run must not overwrite the results of a real one.
     args.json_path = args.json_path or os.path.join(
@@ -426,23 +430,28 @@ def main():
     bench = Bench(args.bin, work, runs)
     started = time.time()
     try:
-        rss = {n: bench.full_sync(n) for n in sizes["full"]}
-        for n, value in rss.items():
-            limit = 100.0 if n == max(rss) and len(rss) > 1 else None
-            bench.row(f"full sync {n:,} (peak RSS)", value, "MB", None, "", limit, "≤ 100 MB" if limit else "",
-                      None, None if limit is None else value <= limit)
-        if len(rss) > 1:
-            small, large = min(rss), max(rss)
-            ratio = rss[large] / rss[small]
-            bench.row(f"peak RSS {large // 1000}k / {small // 1000}k", rss[large], "MB", rss[small], f"at {small:,}",
-                      1.3, "≤ 1.3", ratio, ratio <= 1.3)
-        small_wall, _ = bench.incremental(sizes["small"])
-        large_wall, large_db = bench.incremental(sizes["large"])
-        bench.row(f"incremental 100+100 on {sizes['large']:,} (wall)", large_wall, "s", small_wall,
-                  f"same on {sizes['small']:,}", 1.3, "≤ 1.3 × small store", large_wall / small_wall,
-                  large_wall / small_wall <= 1.3)
-        bench.read_queries(large_db, sizes["large"])
-        bench.push(sizes["push"])
+        if args.only is None:
+            rss = {n: bench.full_sync(n) for n in sizes["full"]}
+            for n, value in rss.items():
+                limit = 100.0 if n == max(rss) and len(rss) > 1 else None
+                bench.row(f"full sync {n:,} (peak RSS)", value, "MB", None, "", limit, "≤ 100 MB" if limit else "",
+                          None, None if limit is None else value <= limit)
+            if len(rss) > 1:
+                small, large = min(rss), max(rss)
+                ratio = rss[large] / rss[small]
+                bench.row(f"peak RSS {large // 1000}k / {small // 1000}k", rss[large], "MB", rss[small], f"at {small:,}",
+                          1.3, "≤ 1.3", ratio, ratio <= 1.3)
+            small_wall, _ = bench.incremental(sizes["small"])
+            large_wall, large_db = bench.incremental(sizes["large"])
+            bench.row(f"incremental 100+100 on {sizes['large']:,} (wall)", large_wall, "s", small_wall,
+                      f"same on {sizes['small']:,}", 1.3, "≤ 1.3 × small store", large_wall / small_wall,
+                      large_wall / small_wall <= 1.3)
+            bench.read_queries(large_db, sizes["large"])
+            bench.push(sizes["push"])
+        plain = bench_feed.PlainFeedBench(bench, run, log, BenchFailure, articles)
+        plain.compare(sizes["full"][0])
+        if args.mode != "smoke":
+            plain.large()
     except BenchFailure as failure:
         print(f"bench: failed: {failure}", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)

@@ -27,36 +27,47 @@ extension BriefingStore {
     /// moment resumes from the last page that landed whole.
     @discardableResult
     public func applyPage(_ page: PulledPage, now: Timestamp = .now) throws(StoreError) -> PullTally {
-        try write { db in
-            guard var settings = try Self.settings(db) else { throw StoreError.notInitialised(path: path) }
-            var tally = PullTally()
-            if let serverTime = page.serverTime { settings.clock.observe(serverTime) }
-            for pulled in page.articles {
-                let handles = db.lastInsertedRowID
-                if try Self.upsert(pulled, generation: settings.resyncGeneration,
-                                   resyncing: settings.resyncInProgress, now: now, db) {
-                    tally.pulled += 1
-                    // An upsert that updates leaves the last inserted rowid alone (triggers restore it).
-                    if db.lastInsertedRowID != handles { tally.inserted += 1 }
+        try write { db in try apply(page, now: now, db) }
+    }
+
+    /// Applies pages as they are decoded, all in ONE transaction: `body` hands each to `apply` (which
+    /// returns its tally), and everything applied commits together when `body` returns, or not at all when
+    /// it throws. A plain feed streams its items through this, a few hundred at a time, so memory holds
+    /// one small page while the transaction holds many.
+    public func applyPages(now: Timestamp = .now,
+                           _ body: (_ apply: (PulledPage) throws -> PullTally) throws -> Void) throws(StoreError) {
+        try write { db in try body { page in try apply(page, now: now, db) } }
+    }
+
+    func apply(_ page: PulledPage, now: Timestamp, _ db: Database) throws -> PullTally {
+        guard var settings = try Self.settings(db) else { throw StoreError.notInitialised(path: path) }
+        var tally = PullTally()
+        if let serverTime = page.serverTime { settings.clock.observe(serverTime) }
+        for pulled in page.articles {
+            let handles = db.lastInsertedRowID
+            if try Self.upsert(pulled, generation: settings.resyncGeneration,
+                               resyncing: settings.resyncInProgress, now: now, db) {
+                tally.pulled += 1
+                // An upsert that updates leaves the last inserted rowid alone (triggers restore it).
+                if db.lastInsertedRowID != handles { tally.inserted += 1 }
+            }
+            for field in StateField.allCases {
+                if let server = pulled.states[field] {
+                    try Self.adopt(server, pulled.article.id, field, &settings, &tally, now: now, db)
                 }
-                for field in StateField.allCases {
-                    if let server = pulled.states[field] {
-                        try Self.adopt(server, pulled.article.id, field, &settings, &tally, now: now, db)
-                    }
-                }
             }
-            for change in page.states {
-                try Self.adopt(change.server, change.articleID, change.field, &settings, &tally, now: now, db)
-            }
-            for id in page.deleted {
-                try Self.applyDelete(id, &tally, now: now, db)
-            }
-            if let token = page.nextToken {
-                try db.execute(sql: "UPDATE sync_meta SET change_token = ? WHERE singleton = 1", arguments: [token])
-            }
-            try Self.saveClock(settings.clock, db)
-            return tally
         }
+        for change in page.states {
+            try Self.adopt(change.server, change.articleID, change.field, &settings, &tally, now: now, db)
+        }
+        for id in page.deleted {
+            try Self.applyDelete(id, &tally, now: now, db)
+        }
+        if let token = page.nextToken {
+            try db.execute(sql: "UPDATE sync_meta SET change_token = ? WHERE singleton = 1", arguments: [token])
+        }
+        try Self.saveClock(settings.clock, db)
+        return tally
     }
 
     /// Inserts a new article or updates one to a newer revision; a replayed revision changes nothing.

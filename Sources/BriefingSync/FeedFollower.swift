@@ -28,9 +28,10 @@ struct FeedFollower {
     static let maxBackfillPages = 50
     /// Seconds of retrying a backfill page: it is a bonus, and an unreachable host must not hold the sync.
     static let backfillRetryBudget: TimeInterval = 2
-    /// Items committed per transaction.
-    static let batchSize = 500
-    static let chunkSize = 1 << 20
+    /// Document bytes read per transaction: a typical feed lands in one, a huge one in several.
+    static let bytesPerTransaction = 32 << 20
+    /// Document bytes read (and items decoded and applied) at a time.
+    static let chunkSize = 256 << 10
 
     func run(_ report: inout SyncReport) async throws(SyncError) {
         let download = URL(fileURLWithPath: store.path + ".feed-download")
@@ -90,72 +91,103 @@ struct FeedFollower {
         var onlyNewItems: Bool
     }
 
-    /// Reads one fetched document: checks it whole, then stores its items in batches of `batchSize`, each
-    /// in one transaction. A document that is not a JSON Feed stores nothing.
+    /// Reads one fetched document: checks it whole, then stores its items as they are decoded, a chunk's
+    /// worth at a time, in one transaction per `bytesPerTransaction` of document (a typical feed: one). A
+    /// document that is not a JSON Feed stores nothing.
     func read(_ response: TransportResponse, from url: URL, _ report: inout SyncReport) throws(SyncError) -> Page {
         var headerReader = PlainFeedHeaderReader()
+        var source = try SyncError.decoding { () throws(MalformedData) in try ChunkSource(response) }
         let header = try SyncError.decoding { () throws(MalformedData) in
-            try Self.forEachChunk(of: response) { chunk throws(MalformedData) in try headerReader.consume(chunk) }
+            while let chunk = try source.next() { try headerReader.consume(chunk) }
             return try headerReader.finish()
         }
+        source = try SyncError.decoding { () throws(MalformedData) in try ChunkSource(response) }
         var items = PlainFeedItemReader(header: header, fetchedFrom: url)
-        var batch: [PulledArticle] = []
-        var kept = 0, inserted = 0
-        func commit(_ report: inout SyncReport) throws(SyncError) {
-            guard !batch.isEmpty else { return }
+        var kept = 0, inserted = 0, finished = false
+        var failure: MalformedData?
+        while !finished {
             if Task.isCancelled { throw .cancelled }
-            let tally = try storeCall { () throws(StoreError) in try store.applyPage(PulledPage(articles: batch), now: now()) }
-            kept += batch.count
-            inserted += tally.inserted
-            batch.removeAll(keepingCapacity: true)
+            var tally = PullTally()
+            try storeCall { () throws(StoreError) in
+                try store.applyPages(now: now()) { apply in
+                    var read = 0
+                    while read < Self.bytesPerTransaction {
+                        let articles: [PulledArticle]
+                        do throws(MalformedData) {
+                            guard let chunk = try source.next() else {
+                                try items.finish()
+                                finished = true
+                                return
+                            }
+                            read += chunk.count
+                            let (decoded, warnings) = try items.consume(chunk)
+                            for warning in warnings { warn(warning, &report) }
+                            articles = decoded
+                        } catch {
+                            // Only reading our own download can fail here (the first pass checked the
+                            // document): keep what was applied, then report it.
+                            failure = error
+                            finished = true
+                            return
+                        }
+                        guard !articles.isEmpty else { continue }
+                        let applied = try apply(PulledPage(articles: articles))
+                        kept += articles.count
+                        inserted += applied.inserted
+                        tally.pulled += applied.pulled
+                        tally.inserted += applied.inserted
+                    }
+                }
+            }
             report.add(tally)
             events?(.pageCommitted(articles: tally.pulled, report: report))
         }
-        var failure: SyncError?
-        try SyncError.decoding { () throws(MalformedData) in
-            try Self.forEachChunk(of: response) { chunk throws(MalformedData) in
-                guard failure == nil else { return }
-                let (articles, warnings) = try items.consume(chunk)
-                for warning in warnings { warn(warning, &report) }
-                batch += articles
-                if batch.count >= Self.batchSize {
-                    do throws(SyncError) { try commit(&report) } catch { failure = error }
-                }
-            }
-            try items.finish()
-        }
-        if let failure { throw failure }
-        try commit(&report)
+        if let failure { throw .malformed(failure.message) }
         report.pages += 1
         report.feedItems += header.itemCount
         report.feedItemsKept += kept
         return Page(header: header, onlyNewItems: kept > 0 && inserted == kept)
     }
 
-    /// Hands `body` the response's bytes a chunk at a time: from the file the transport wrote, else from
-    /// memory (a transport that does not write files).
-    static func forEachChunk(of response: TransportResponse, _ body: (Data) throws(MalformedData) -> Void) throws(MalformedData) {
-        guard let file = response.bodyFile else {
-            var offset = 0
-            repeat {
-                try body(response.body.subdata(in: offset..<min(response.body.count, offset + Self.chunkSize)))
-                offset += Self.chunkSize
-            } while offset < response.body.count
-            return
+    /// A response's body a chunk at a time: from the file the transport wrote, else from memory (a
+    /// transport that does not write files).
+    struct ChunkSource {
+        private let handle: FileHandle?
+        private let file: URL?
+        private let body: Data
+        private var offset = 0
+
+        init(_ response: TransportResponse) throws(MalformedData) {
+            body = response.body
+            file = response.bodyFile
+            if let file = response.bodyFile {
+                guard let handle = try? FileHandle(forReadingFrom: file) else {
+                    throw MalformedData("the downloaded feed at \(file.path) cannot be read")
+                }
+                self.handle = handle
+            } else {
+                handle = nil
+            }
         }
-        guard let handle = try? FileHandle(forReadingFrom: file) else {
-            throw MalformedData("the downloaded feed at \(file.path) cannot be read")
-        }
-        defer { try? handle.close() }
-        while true {
+
+        /// The next chunk, or nil at the end (the file is closed then).
+        mutating func next() throws(MalformedData) -> Data? {
+            guard let handle else {
+                guard offset < body.count else { return nil }
+                defer { offset += FeedFollower.chunkSize }
+                return body.subdata(in: offset..<min(body.count, offset + FeedFollower.chunkSize))
+            }
             let chunk: Data?
             do {
-                chunk = try handle.read(upToCount: Self.chunkSize)
+                chunk = try handle.read(upToCount: FeedFollower.chunkSize)
             } catch {
-                throw MalformedData("the downloaded feed at \(file.path) cannot be read: \(error.localizedDescription)")
+                throw MalformedData("the downloaded feed at \(file?.path ?? "") cannot be read: \(error.localizedDescription)")
             }
-            guard let chunk, !chunk.isEmpty else { return }  // nil or empty: the end of the file
-            try body(chunk)
+            guard let chunk, !chunk.isEmpty else {  // nil or empty: the end of the file
+                try? handle.close()
+                return nil
+            }
+            return chunk
         }
     }
 

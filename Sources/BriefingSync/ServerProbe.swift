@@ -27,7 +27,8 @@ public enum ServerProbe {
         case 200:
             var reader = PlainFeedHeaderReader()
             _ = try SyncError.decoding { () throws(MalformedData) in
-                try FeedFollower.forEachChunk(of: feed) { chunk throws(MalformedData) in try reader.consume(chunk) }
+                var source = try FeedFollower.ChunkSource(feed)
+                while let chunk = try source.next() { try reader.consume(chunk) }
                 return try reader.finish()
             }
             return .feed
