@@ -108,7 +108,8 @@ public enum TransportError: Error, Sendable, Equatable {
     }
 }
 
-/// Sends one request and returns the whole response. The sync engine talks to the network only through
+/// Sends one request and returns the whole response (its body in memory, or in the request's
+/// `responseBodyFile` when it names one). The sync engine talks to the network only through
 /// this: the CLI plugs in libcurl (`BriefingCurl`), an app URLSession (`BriefingURLSession`), tests an
 /// in-memory server. Implementations reuse connections across calls where they can, and stop a request
 /// with `.cancelled` when the calling Task is cancelled.
