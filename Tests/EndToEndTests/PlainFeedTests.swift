@@ -185,7 +185,7 @@ struct PlainFeedTests {
             ["id": "headline", "title": "Just a headline", "url": "https://news.test/headline"],
             ["id": "tagged", "content_text": "x", "tags": "budget, council", "date_published": "Tue, 26 Jul 2022 13:01:01 +0100"],
             ["id": "spaced", "content_text": "x", "date_published": "2022-07-26 13:01:01", "date_modified": "2022-07-26T13:01:01+0100"],
-            ["id": "odd", "content_text": "x", "title": 7, "date_published": "soon", "tags": 3],
+            ["id": "odd", "content_text": "x", "title": 7, "date_published": "\u{1B}[31msoon\u{202E}", "tags": 3],
         ]
         try server.write("feed.json", document, modified: Self.longAgo)
         let store = try follow(server.url("feed.json"))
@@ -209,6 +209,11 @@ struct PlainFeedTests {
                 && headline.contains("(no text in the feed: the story is at the link above)"))
         #expect(try store.object("status")["last_sync_warnings"] as? Int == 3)
         #expect(try store.briefing("status").out.contains("(3 warnings)"))
+
+        // Warnings quote feed text: on the terminal it comes without escape sequences or bidi overrides.
+        let verbose = try store.briefing("sync", "--full", "--verbose")
+        #expect(verbose.status == 0 && verbose.err.contains("date_published dropped: not a date: "))
+        #expect(!verbose.err.contains("\u{1B}") && !verbose.err.contains("\u{202E}"))
     }
 
     @Test func aHundredItemFeedWithThreeBrokenItemsStores97AndSaysSo() throws {
