@@ -26,7 +26,8 @@ extension MockFeedService {
     /// `POST /admin/state`: a mark by another device, judged by the server's policy.
     func recordDeviceMark(_ request: Request, context: MockServerContext) async throws -> Response {
         let mark = try Self.decode(DeviceMark.self, from: try await Self.body(of: request, context: context))
-        return try .json(try await store.record(mark, policy: configuration.policy))
+        return try .json(try await store.record(mark, policy: configuration.policy,
+                                                clock: PushClock(serverNow: clock.now(), bound: configuration.maxClockOffset)))
     }
 
     /// `GET /admin/state`: every article with its state, and the counters.
@@ -45,7 +46,7 @@ extension MockFeedService {
             if let status = fault.status, !(100...599).contains(status) {
                 throw WireError(.badRequest, "status must be an HTTP status code (100-599)")
             }
-            if let delay = fault.delayMs, delay < 0 { throw WireError(.badRequest, "delay_ms must not be negative") }
+            if let problem = fault.problem { throw WireError(.badRequest, problem) }
             faults.arm(fault)
         }
         return try .json(["pending": faults.pending])

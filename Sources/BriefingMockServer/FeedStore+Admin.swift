@@ -28,10 +28,17 @@ public struct DeviceMark: Codable, Sendable {
     var fieldState: FieldState { FieldState(value: value, changedAt: changedAt, device: device) }
 }
 
-/// The outcome of a device mark: `applied`, `conflict` or `gone`, and the field's state after judging.
+/// The outcome of a device mark: `applied`, `conflict` or `gone`, the field's state after judging, and how
+/// far a `changed_at` more than ε ahead of the server was moved back (clamped to the server's time).
 public struct DeviceMarkResult: Codable, Sendable {
     public var status: MutationStatus
     public var state: StateRecord?
+    public var clockAdjustedMs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case status, state
+        case clockAdjustedMs = "clock_adjusted_ms"
+    }
 }
 
 /// What `GET /admin/state` shows: every article with its state, and the push counters.
@@ -62,6 +69,8 @@ public struct ServerSnapshot: Sendable, Encodable {
     public var mutationsApplied: Int64
     public var mutationsDuplicate: Int64
     public var mutationsConflict: Int64
+    /// Pushed mutations whose `changed_at` was rebased or clamped (`clock_adjusted_ms` in their result).
+    public var mutationsClockAdjusted: Int64
     public var sequence: Int64
 
     enum CodingKeys: String, CodingKey {
@@ -69,6 +78,7 @@ public struct ServerSnapshot: Sendable, Encodable {
         case mutationsApplied = "mutations_applied"
         case mutationsDuplicate = "mutations_duplicate"
         case mutationsConflict = "mutations_conflict"
+        case mutationsClockAdjusted = "mutations_clock_adjusted"
     }
 }
 
@@ -120,17 +130,21 @@ extension FeedStore {
         }
     }
 
-    /// Judges a mark made by another device with the server's policy and the shared conflict rules.
-    public func record(_ mark: DeviceMark, policy: ConflictPolicy) async throws -> DeviceMarkResult {
+    /// Judges a mark made by another device with the server's policy and the shared conflict rules. It
+    /// carries no clock reading, so a `changed_at` more than ε past the server's time is clamped to it.
+    public func record(_ mark: DeviceMark, policy: ConflictPolicy, clock: PushClock) async throws -> DeviceMarkResult {
         try await writer.write { db in
             guard try Self.isLive(db, article: mark.id) else { return DeviceMarkResult(status: .gone, state: nil) }
             let current = try Self.state(db, article: mark.id, field: mark.field)
             let concurrent = current.map { current in mark.baseRev.map { $0 < current.rev } ?? false } ?? false
+            let (incoming, adjustment) = clock.judged(mark.fieldState)
             let verdict = policy.rule(for: mark.field)
-                .resolve(incoming: mark.fieldState, current: current?.fieldState, concurrent: concurrent)
-            guard verdict.winner == .incoming else { return DeviceMarkResult(status: .conflict, state: current) }
-            let stored = try Self.storeState(db, article: mark.id, field: mark.field, state: mark.fieldState)
-            return DeviceMarkResult(status: .applied, state: stored)
+                .resolve(incoming: incoming, current: current?.fieldState, concurrent: concurrent)
+            guard verdict.winner == .incoming else {
+                return DeviceMarkResult(status: .conflict, state: current, clockAdjustedMs: adjustment)
+            }
+            let stored = try Self.storeState(db, article: mark.id, field: mark.field, state: incoming)
+            return DeviceMarkResult(status: .applied, state: stored, clockAdjustedMs: adjustment)
         }
     }
 
@@ -150,9 +164,12 @@ extension FeedStore {
                                                        deleted: row["deleted"], read: states[id]?[.read],
                                                        starred: states[id]?[.starred])
                 }
+            let adjusted = try Int64.fetchOne(db, sql: """
+                SELECT count(*) FROM seen_mutation WHERE json_extract(result_json, '$.clock_adjusted_ms') IS NOT NULL
+                """) ?? 0
             return ServerSnapshot(articles: articles, mutationsApplied: counters.applied,
                                   mutationsDuplicate: counters.duplicate, mutationsConflict: counters.conflict,
-                                  sequence: counters.sequence)
+                                  mutationsClockAdjusted: adjusted, sequence: counters.sequence)
         }
     }
 

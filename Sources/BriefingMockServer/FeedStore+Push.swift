@@ -13,6 +13,26 @@ public enum PushRejection: Error, Sendable, Equatable {
     case tooManyMutations(Int)
 }
 
+/// The clocks a push is judged by: the server's time, the pushing device's reading (`Briefing-Client-Time`,
+/// nil when it sent none) and ε.
+public struct PushClock: Sendable {
+    public var serverNow: Timestamp
+    public var clientTime: Timestamp?
+    public var bound: ClockOffsetBound
+
+    public init(serverNow: Timestamp, clientTime: Timestamp? = nil, bound: ClockOffsetBound = .default) {
+        self.serverNow = serverNow
+        self.clientTime = clientTime
+        self.bound = bound
+    }
+
+    /// The state a mark is judged as, and the adjustment to report (nil when its time was taken as sent).
+    func judged(_ state: FieldState) -> (FieldState, Int64?) {
+        let (time, adjustment) = bound.judgedTime(of: state.changedAt, clientTime: clientTime, serverNow: serverNow)
+        return (FieldState(value: state.value, changedAt: time, device: state.device), adjustment == 0 ? nil : adjustment)
+    }
+}
+
 /// A push's HTTP answer as stored under its Idempotency-Key and replayed verbatim for a retry.
 public struct StoredResponse: Sendable, Equatable {
     public var status: Int
@@ -26,7 +46,7 @@ extension FeedStore {
     ///
     /// - Parameter request: the decoded body, or why it could not be decoded; only consulted for a new key.
     public func push(key: String, body: Data, request: Result<PushRequest, PushRejection>,
-                     policy: ConflictPolicy, serverTime: Timestamp) async throws -> StoredResponse {
+                     policy: ConflictPolicy, clock: PushClock) async throws -> StoredResponse {
         try await writer.write { db in
             if let record = try Row.fetchOne(db, sql: """
                 SELECT request_body, response_status, response_body FROM idempotency_record WHERE key = ?
@@ -39,10 +59,10 @@ extension FeedStore {
                 throw PushRejection.tooManyMutations(mutations.count)
             }
             let encoder = WireCoding.encoder()
-            let results = try mutations.map { try Self.judge(db, $0, policy: policy, encoder: encoder) }
+            let results = try mutations.map { try Self.judge(db, $0, policy: policy, clock: clock, encoder: encoder) }
             let response = StoredResponse(
                 status: 200,
-                body: try WireCoding.encoder().encode(PushResponse(serverTime: serverTime, results: results)))
+                body: try WireCoding.encoder().encode(PushResponse(serverTime: clock.serverNow, results: results)))
             try db.execute(sql: """
                 INSERT INTO idempotency_record (key, request_body, response_status, response_body) VALUES (?, ?, ?, ?)
                 """, arguments: [key, body, response.status, response.body])
@@ -51,9 +71,10 @@ extension FeedStore {
     }
 
     /// Judges one mutation against the field's stored state with the shared conflict rules, stores the
-    /// winner, and records the mutation id with its outcome.
+    /// winner, and records the mutation id with its outcome. A `changed_at` from a clock more than ε off is
+    /// rebased or clamped first (`ClockOffsetBound.judgedTime`), and the result says by how much.
     /// Runs up to 1000 times per push: its statements are prepared once per connection.
-    static func judge(_ db: Database, _ mutation: Mutation, policy: ConflictPolicy,
+    static func judge(_ db: Database, _ mutation: Mutation, policy: ConflictPolicy, clock: PushClock,
                       encoder: JSONEncoder = WireCoding.encoder()) throws -> MutationResult {
         let rule = mutation.rule ?? policy.rule(for: mutation.field)
         let current = try state(db, article: mutation.articleID, field: mutation.field)
@@ -70,10 +91,11 @@ extension FeedStore {
             result.state = nil
         } else {
             let concurrent = current.map { mutation.baseRev < $0.rev } ?? false
-            let verdict = rule.resolve(incoming: mutation.fieldState, current: current?.fieldState, concurrent: concurrent)
+            let (incoming, adjustment) = clock.judged(mutation.fieldState)
+            result.clockAdjustedMs = adjustment
+            let verdict = rule.resolve(incoming: incoming, current: current?.fieldState, concurrent: concurrent)
             if verdict.winner == .incoming {
-                result.state = try storeState(db, article: mutation.articleID, field: mutation.field,
-                                              state: mutation.fieldState)
+                result.state = try storeState(db, article: mutation.articleID, field: mutation.field, state: incoming)
                 try db.cachedStatement(sql: "UPDATE server_state SET mutations_applied = mutations_applied + 1 WHERE id = 1").execute()
             } else {
                 result.status = .conflict

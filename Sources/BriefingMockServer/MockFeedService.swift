@@ -14,9 +14,12 @@ public struct MockServerConfiguration: Sendable {
     public var token: String?
     public var pageSize: Int
     public var policy: ConflictPolicy
+    /// ε: marks from a clock further off are rebased or clamped before they are judged.
+    public var maxClockOffset: ClockOffsetBound
 
     public init(host: String = "127.0.0.1", port: Int = 0, seeds: [FeedItem] = [], dataPath: String? = nil,
-                token: String? = nil, pageSize: Int = 100, policy: ConflictPolicy = .default) {
+                token: String? = nil, pageSize: Int = 100, policy: ConflictPolicy = .default,
+                maxClockOffset: ClockOffsetBound = .default) {
         self.host = host
         self.port = port
         self.seeds = seeds
@@ -24,6 +27,7 @@ public struct MockServerConfiguration: Sendable {
         self.token = token
         self.pageSize = pageSize
         self.policy = policy
+        self.maxClockOffset = maxClockOffset
     }
 }
 

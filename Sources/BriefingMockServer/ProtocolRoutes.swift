@@ -66,9 +66,17 @@ extension MockFeedService {
         } catch {
             decoded = .failure(.undecodable("not valid JSON"))
         }
+        var clientTime: Timestamp?
+        if let reading = request.headers[.clientTime] {
+            guard let time = Timestamp(rfc3339: reading) else {
+                throw WireError(.badRequest, "\(Endpoint.clientTimeHeader) is not an RFC 3339 time")
+            }
+            clientTime = time
+        }
         do {
             let stored = try await store.push(key: key, body: body, request: decoded, policy: configuration.policy,
-                                              serverTime: clock.now())
+                                              clock: PushClock(serverNow: clock.now(), clientTime: clientTime,
+                                                               bound: configuration.maxClockOffset))
             return .json(stored.body, status: HTTPResponse.Status(code: stored.status))
         } catch let rejection as PushRejection {
             switch rejection {

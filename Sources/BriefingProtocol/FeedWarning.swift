@@ -16,6 +16,12 @@ public struct FeedWarning: Hashable, Sendable, CustomStringConvertible {
     /// Whether the warning cost a whole item (rather than one field of a kept item, or a backfill page).
     public var skipsItem: Bool { item != nil && field == nil }
 
+    /// Whether a `SyncEvent.warning` text is one of these (the CLI prints those only with `--verbose`,
+    /// and sums them up after the sync), told by the start `description` gives them.
+    public static func describes(_ text: String) -> Bool {
+        text.hasPrefix("item '") || text.hasPrefix("feed: ")
+    }
+
     /// `item 'a7': date_published dropped: not a date: "yesterday"`, one line.
     public var description: String {
         var text = item.map { "item '\($0)'" } ?? "feed"

@@ -40,7 +40,7 @@ extension BriefingStore {
                     WHERE a.id = ?
                     """, arguments: [action.field.rawValue, id])!
                 if (current["value"] as Bool?) ?? false == action.value { continue }
-                let time = settings.clock.tick(wallClock: wallClock)
+                let time = settings.clock.tick(wallClock: settings.markClock(wallClock))
                 let state = FieldState(value: action.value, changedAt: time, device: settings.device)
                 try Self.storeState(id, action.field, state, serverRev: current["server_rev"] ?? 0, db)
                 if queueMarks && !(current["archived"] as Bool) {

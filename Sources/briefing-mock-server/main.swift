@@ -43,10 +43,16 @@ struct MockServerCommand: ParsableCommand {
             help: ArgumentHelp("Conflict rule for a field (read, starred), e.g. read=read-wins; repeatable.", valueName: "field=rule"))
     var policies: [String] = []
 
+    @Option(help: ArgumentHelp("The maximum clock offset ε in whole seconds (default 60): a pushed changed_at from a clock further off is rebased or clamped.", valueName: "seconds"))
+    var maxClockOffset: Int64 = ClockOffsetBound.default.milliseconds / 1000
+
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
         guard (1...1_000).contains(pageSize) else { throw ValidationError("--page-size must be 1-1000, got \(pageSize)") }
         if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
+        guard (0...Int64(Int32.max)).contains(maxClockOffset) else {
+            throw ValidationError("--max-clock-offset must be 0-\(Int32.max) seconds, got \(maxClockOffset)")
+        }
         do {
             _ = try ConflictPolicy(parsing: policies)
         } catch {
@@ -88,7 +94,8 @@ let service: MockFeedService
 do {
     service = try await MockFeedService(configuration: MockServerConfiguration(
         host: command.host, port: command.port, seeds: seeds, dataPath: command.data, token: command.token,
-        pageSize: command.pageSize, policy: try ConflictPolicy(parsing: command.policies)))
+        pageSize: command.pageSize, policy: try ConflictPolicy(parsing: command.policies),
+        maxClockOffset: ClockOffsetBound(milliseconds: command.maxClockOffset * 1000)))
 } catch {
     fail("cannot open the store\(command.data.map { " \($0)" } ?? ""): \(error)", 74)
 }

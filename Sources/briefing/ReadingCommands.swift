@@ -95,14 +95,24 @@ struct Search: AsyncParsableCommand {
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show counts, pending marks, the server and the last sync.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show counts, pending marks, the server and the last sync.",
+        discussion: """
+            The clock line (clock_offset_ms with --json: this device's clock minus the server's, as the last \
+            sync measured it, null before one) warns when this device's clock is further from the server's \
+            than the server's maximum clock offset; its marks are then stamped with the server's time.
+            """)
 
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
         try await guarded {
-            let (store, _) = try options.openInitialised()
+            let (store, settings) = try options.openInitialised()
             let status = try store.status()
+            let clockNote = settings.clockOffset.map { offset in
+                settings.clockBound.warning(offset: offset)
+                    ?? "within \(settings.clockBound.milliseconds / 1000) s of the server's"
+            } ?? "not measured yet"
             let marksNote = status.serverKind == .feed ? "local only (a plain feed has no server state)" : "synced"
             if options.json {
                 options.emit(.object([
@@ -113,6 +123,7 @@ struct Status: AsyncParsableCommand {
                     ("server", .optional(status.server)), ("device", .optional(status.device)),
                     ("archived", .int(status.archived)), ("server_kind", .optional(status.serverKind?.rawValue)),
                     ("marks", .string(marksNote)),
+                    ("clock_offset_ms", settings.clockOffset.map { JSON.int($0) } ?? .null),
                 ]))
             } else {
                 let lines = [
@@ -124,6 +135,7 @@ struct Status: AsyncParsableCommand {
                     ("server", (status.server ?? "none") + (status.serverKind.map { " (\($0.rawValue))" } ?? "")),
                     ("device", status.device ?? "-"),
                     ("marks", marksNote),
+                    ("clock", clockNote),
                 ]
                 for (name, value) in lines {
                     print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + TerminalText.sanitize(value, singleLine: true))

@@ -226,10 +226,6 @@ enum FeedSizeLimit {
 /// What `sync` says about a plain feed's leniency: each warning in full with --verbose (as the events
 /// arrive), and always a summary line per kind on stderr.
 enum FeedWarnings {
-    static func show(_ text: String) {
-        if Messages.isVerbose { Messages.warning(text) }
-    }
-
     static func summarize(_ report: SyncReport) {
         guard report.warningCount > 0, !Messages.isQuiet else { return }
         let dropped = report.feedFieldsDropped
@@ -319,9 +315,10 @@ enum ProgressLine {
                 let phase = if case .pushSettled = event { "push" } else { "pull" }
                 writeStandardError("\r\(phase): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ")
             case .warning(let text):
-                guard Messages.isVerbose else { continue }
+                // A plain feed's warnings, one per field or item, are summed up after the sync unless --verbose.
+                if FeedWarning.describes(text) && !Messages.isVerbose { continue }
                 if showing { writeStandardError("\n") }
-                FeedWarnings.show(text)
+                Messages.warning(text)
             case .conflictJudged:
                 break
             }
