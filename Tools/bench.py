@@ -26,6 +26,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _spec = importlib.util.spec_from_file_location("bench_articles", os.path.join(ROOT, "Tools", "bench-articles.py"))
 articles = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(articles)
+_spec = importlib.util.spec_from_file_location("bench_feed", os.path.join(ROOT, "Tools", "bench-feed.py"))
+bench_feed = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_feed)
 
 # Every child process is bounded so a hung server or client fails the run instead of stalling it.
 PROCESS_TIMEOUT = 900
@@ -656,6 +659,7 @@ def main():
                         help="the two store sizes --scale compares (smaller first)")
     parser.add_argument("--runs", type=int)
     parser.add_argument("--json", dest="json_path")
+    parser.add_argument("--only", choices=["plain-feed"], help="run only these rows")
     args = parser.parse_args()
     # A smoke run must not overwrite the results of a real one.
     args.json_path = args.json_path or os.path.join(
@@ -680,7 +684,12 @@ def main():
         if args.mode == "scale":
             scale(bench, [int(size) for size in args.scale_sizes.split(",")])
         else:
-            default_run(bench, sizes)
+            if args.only is None:
+                default_run(bench, sizes)
+            plain = bench_feed.PlainFeedBench(bench, run, log, BenchFailure, articles)
+            plain.compare(sizes["full"][0])
+            if args.mode != "smoke":
+                plain.large()
     except BenchFailure as failure:
         print(f"bench: failed: {failure}", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)

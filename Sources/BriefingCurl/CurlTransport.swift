@@ -66,7 +66,9 @@ public final class CurlTransport: Transport, @unchecked Sendable {
     private func perform(_ request: TransportRequest, cancellation: Cancellation) throws(TransportError) -> TransportResponse {
         let headers = headerList(for: request)
         defer { curl_slist_free_all(headers) }
-        let collector = ResponseCollector(limit: configuration.maxResponseSize, cancellation: cancellation)
+        let file = try request.openResponseBodyFile()
+        defer { try? file?.close() }
+        let collector = ResponseCollector(limit: configuration.maxResponseSize, cancellation: cancellation, file: file)
         let code = try withExtendedLifetime(collector) { () throws(TransportError) -> CURLcode in
             // Reset drops the previous request's options but keeps the connection and DNS caches.
             curl_easy_reset(handle)
@@ -75,7 +77,8 @@ public final class CurlTransport: Transport, @unchecked Sendable {
         }
         if code == CURLE_ABORTED_BY_CALLBACK && cancellation.isCancelled { throw .cancelled }
         guard code == CURLE_OK else { throw failure(code, collector: collector, request: request) }
-        return TransportResponse(status: responseCode(), headers: collector.headers, body: collector.body)
+        return TransportResponse(status: responseCode(), headers: collector.headers, body: collector.body,
+                                 bodyFile: file == nil ? nil : request.responseBodyFile, bodySize: collector.received)
     }
 
     private func configure(for request: TransportRequest, headers: UnsafeMutablePointer<curl_slist>?,

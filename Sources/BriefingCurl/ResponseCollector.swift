@@ -1,32 +1,43 @@
 import Foundation
 
-/// Gathers one response's headers and body as libcurl hands them over, and enforces the size limit on
-/// the decoded body.
+/// Gathers one response's headers and body as libcurl hands them over — the body in memory, or in a
+/// file when the request asked for one — and enforces the size limit on the decoded body.
 ///
 /// One collector lives for one `send`; the curl callbacks reach it through an `Unmanaged` pointer.
 final class ResponseCollector {
     let limit: Int
     let cancellation: Cancellation
     private(set) var body = Data()
+    /// Where the body goes instead of `body`, when the request named a file.
+    let file: FileHandle?
+    /// Body bytes of the current response so far, wherever they went.
+    private(set) var received = 0
     private(set) var headers: [String: String] = [:]
     /// Set when the body outgrew `limit`, so the write error curl reports can be told apart from others.
     private(set) var exceededLimit = false
     private var lastHeaderName: String?
 
-    init(limit: Int, cancellation: Cancellation = Cancellation()) {
+    init(limit: Int, cancellation: Cancellation = Cancellation(), file: FileHandle? = nil) {
         self.limit = limit
         self.cancellation = cancellation
+        self.file = file
     }
 
     /// Appends decoded body bytes; false (and nothing appended) once the body would pass the limit.
     /// The check is here and not only in CURLOPT_MAXFILESIZE because that one sees the compressed
     /// Content-Length, and a small gzip body can decode to gigabytes.
     func appendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard body.count + bytes.count <= limit else {
+        guard received + bytes.count <= limit else {
             exceededLimit = true
             return false
         }
-        body.append(contentsOf: bytes)
+        if let file {
+            // A failed write (disk full) aborts the transfer: a partial body must not pass for a whole one.
+            guard (try? file.write(contentsOf: Data(bytes))) != nil else { return false }
+        } else {
+            body.append(contentsOf: bytes)
+        }
+        received += bytes.count
         return true
     }
 
@@ -51,6 +62,8 @@ final class ResponseCollector {
     private func startResponse() {
         headers = [:]
         body = Data()
+        received = 0
+        _ = try? file?.truncate(atOffset: 0)
         lastHeaderName = nil
     }
 

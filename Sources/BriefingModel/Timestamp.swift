@@ -70,6 +70,65 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         self.milliseconds = Self.days(fromCivil: year, month, day) * 86_400_000 + msOfDay
     }
 
+    /// Parses a date as real feeds write one: RFC 3339 and its relaxations (`Timestamp(rfc3339:)`:
+    /// `2022-07-26 13:01:01`, no seconds, no zone, `+0100` without a colon) or RFC 822/1123 style
+    /// (`Tue, 26 Jul 2022 13:01:01 +0100`, `26 Jul 22 13:01 GMT`, `EST`). The one date reader for feed
+    /// content; nil when the text is neither.
+    public init?(feedDate text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let parsed = Timestamp(rfc3339: trimmed) ?? Timestamp(rfc822: trimmed) { self = parsed } else { return nil }
+    }
+
+    /// RFC 822 (and RFC 1123/2822) dates: an optional weekday, day, English month abbreviation, a 2- or
+    /// 4-digit year, `HH:MM[:SS]`, and a zone (`GMT`, `UT`, `Z`, US zones, military letters, `±HHMM`,
+    /// `±HH:MM`); a missing zone is UTC, as in RFC 3339 here.
+    public init?(rfc822 text: String) {
+        var fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        if let first = fields.first, first.first?.isLetter == true {
+            // A weekday, with or without its comma; it says nothing the date does not.
+            guard Self.weekdays.contains(String(first.lowercased().prefix(3))) else { return nil }
+            fields.removeFirst()
+        }
+        guard fields.count == 4 || fields.count == 5,
+              let day = Int64(fields[0]), (1...31).contains(day),
+              let monthIndex = Self.months.firstIndex(of: String(fields[1].lowercased().prefix(3))),
+              fields[1].allSatisfy(\.isLetter),
+              var year = Int64(fields[2]), fields[2].count == 2 || fields[2].count == 4
+        else { return nil }
+        if fields[2].count == 2 { year += year < 50 ? 2000 : 1900 }
+        let clock = fields[3].split(separator: ":", omittingEmptySubsequences: false)
+        guard clock.count == 2 || clock.count == 3,
+              let hour = Int64(clock[0]), let minute = Int64(clock[1]), hour < 24, minute < 60,
+              clock.allSatisfy({ $0.count == 2 }) else { return nil }
+        let second = clock.count == 3 ? Int64(clock[2]) : 0
+        guard let second, second <= 60 else { return nil }
+        var offsetMinutes: Int64 = 0
+        if fields.count == 5 {
+            guard let offset = Self.zoneOffset(fields[4]) else { return nil }
+            offsetMinutes = offset
+        }
+        let msOfDay = ((hour * 60 + minute) * 60 + min(second, 59)) * 1000 - offsetMinutes * 60_000
+        self.milliseconds = Self.days(fromCivil: year, Int64(monthIndex + 1), day) * 86_400_000 + msOfDay
+    }
+
+    private static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+    /// Minutes east of UTC for an RFC 822 zone.
+    private static func zoneOffset(_ zone: String) -> Int64? {
+        let named: [String: Int64] = ["gmt": 0, "ut": 0, "utc": 0, "z": 0, "est": -300, "edt": -240, "cst": -360,
+                                      "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420]
+        if let offset = named[zone.lowercased()] { return offset }
+        guard let sign = zone.first, sign == "+" || sign == "-" else {
+            // Military single letters other than Z are ambiguous in practice (RFC 2822 §4.3): read as UTC.
+            return zone.count == 1 && zone.first!.isLetter ? 0 : nil
+        }
+        let digits = zone.dropFirst().filter { $0 != ":" }
+        guard digits.count == 4, digits.allSatisfy(\.isNumber), let hours = Int64(digits.prefix(2)),
+              let minutes = Int64(digits.suffix(2)), hours < 24, minutes < 60 else { return nil }
+        return (sign == "-" ? -1 : 1) * (hours * 60 + minutes)
+    }
+
     // Howard Hinnant's civil-calendar algorithms: exact for the proleptic Gregorian calendar, no Calendar.
     static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year

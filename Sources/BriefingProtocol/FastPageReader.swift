@@ -19,6 +19,16 @@ public enum FastPageReader {
         }
     }
 
+    /// One well-formed JSON Feed item (a plain feed's items are decoded one at a time), or nil when this
+    /// reader is not sure: then `PlainFeedItems` reads it leniently.
+    public static func item(from data: Data) -> FeedItem? {
+        data.withUnsafeBytes { raw -> FeedItem? in
+            var reader = JSONReader(raw.bindMemory(to: UInt8.self))
+            guard let item = try? reader.feedItem(), reader.atEnd() else { return nil }
+            return item
+        }
+    }
+
     /// A page's `_briefing.next_token` and `has_more` without decoding its items, so the next request can
     /// leave before this page is decoded. nil when the document is not well-formed up to `_briefing` or
     /// has none; the full decoding stays the authority on what the page says.

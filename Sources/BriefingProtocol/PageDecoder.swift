@@ -65,13 +65,16 @@ public enum PageDecoder {
         return (page, info)
     }
 
-    /// One item as the store keeps it. JSON Feed requires `content_html` or `content_text`.
-    public static func article(from item: FeedItem, revision: Int64) throws(MalformedData) -> PulledArticle {
+    /// One item as the store keeps it. JSON Feed requires `content_html` or `content_text`; a plain feed's
+    /// item is kept without (`requiringContent: false`: a headline is still news).
+    public static func article(from item: FeedItem, revision: Int64, requiringContent: Bool = true) throws(MalformedData) -> PulledArticle {
         try checkID(item.id)
         guard (0...maxRevision).contains(revision) else {
             throw MalformedData("malformed page: item '\(TerminalText.clip(item.id))' has revision \(revision) out of range")
         }
-        do { try item.requireContent() } catch { throw MalformedData("malformed page: \(error.message)") }
+        if requiringContent {
+            do { try item.requireContent() } catch { throw MalformedData("malformed page: \(error.message)") }
+        }
         guard (item.title?.utf8.count ?? 0) <= maxTitleLength, (item.summary?.utf8.count ?? 0) <= maxTitleLength,
               (item.contentHTML?.utf8.count ?? 0) <= maxBodyLength, (item.contentText?.utf8.count ?? 0) <= maxBodyLength
         else {

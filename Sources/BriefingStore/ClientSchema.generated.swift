@@ -153,5 +153,15 @@ ALTER TABLE sync_meta ADD COLUMN clock_offset_ms INTEGER;
 -- The server's maximum clock offset ε in ms (Briefing-Max-Clock-Offset); NULL: the default, 60 s.
 ALTER TABLE sync_meta ADD COLUMN max_clock_offset_ms INTEGER CHECK (max_clock_offset_ms IS NULL OR max_clock_offset_ms >= 0);
 """#),
+        ("004_feed_limits_and_sync_warnings", #"""
+-- Briefing client store, migration 004: the plain-feed size cap `init --max-feed-mb` sets, and how many
+-- warnings the last sync gave (`briefing status`). Never edit once landed: add 005_… instead.
+-- (003 is another change's number; migrations apply in name order, and a gap is fine.)
+
+-- The largest plain-feed document a sync downloads, in bytes; NULL means the built-in default.
+ALTER TABLE sync_meta ADD COLUMN max_feed_bytes INTEGER CHECK (max_feed_bytes IS NULL OR max_feed_bytes > 0);
+-- Items skipped, fields dropped and backfill pages lost in the last completed sync.
+ALTER TABLE sync_meta ADD COLUMN last_sync_warnings INTEGER NOT NULL DEFAULT 0;
+"""#),
     ]
 }

@@ -8,6 +8,8 @@ import BriefingText
 public struct PullTally: Hashable, Sendable {
     /// Articles inserted or updated to a newer revision.
     public var pulled = 0
+    /// Of those, articles this store did not hold before.
+    public var inserted = 0
     /// State changes adopted from the server.
     public var states = 0
     /// Articles removed because the server deleted them (or, after a full resync, no longer has them).
@@ -26,37 +28,51 @@ extension BriefingStore {
     /// sync heard it, before the store has it.
     @discardableResult
     public func applyPage(_ page: PulledPage, now: Timestamp = .now, maxClockOffset: ClockOffsetBound? = nil) throws(StoreError) -> PullTally {
-        try write { db in
-            guard var settings = try Self.settings(db) else { throw StoreError.notInitialised(path: path) }
-            if let maxClockOffset { settings.maxClockOffset = maxClockOffset }
-            var tally = PullTally()
-            if let serverTime = page.serverTime { settings.clock.observe(serverTime) }
-            // Pulled times are adopted only up to the server's time plus ε.
-            let serverNow = page.serverTime ?? settings.markClock(now)
-            for pulled in page.articles {
-                if try Self.upsert(pulled, generation: settings.resyncGeneration,
-                                   resyncing: settings.resyncInProgress, now: now, db) {
-                    tally.pulled += 1
+        try write { db in try apply(page, now: now, maxClockOffset: maxClockOffset, db) }
+    }
+
+    /// Applies pages as they are decoded, all in ONE transaction: `body` hands each to `apply` (which
+    /// returns its tally), and everything applied commits together when `body` returns, or not at all when
+    /// it throws. A plain feed streams its items through this, a few hundred at a time, so memory holds
+    /// one small page while the transaction holds many.
+    public func applyPages(now: Timestamp = .now,
+                           _ body: (_ apply: (PulledPage) throws -> PullTally) throws -> Void) throws(StoreError) {
+        try write { db in try body { page in try apply(page, now: now, maxClockOffset: nil, db) } }
+    }
+
+    func apply(_ page: PulledPage, now: Timestamp, maxClockOffset: ClockOffsetBound?, _ db: Database) throws -> PullTally {
+        guard var settings = try Self.settings(db) else { throw StoreError.notInitialised(path: path) }
+        if let maxClockOffset { settings.maxClockOffset = maxClockOffset }
+        var tally = PullTally()
+        if let serverTime = page.serverTime { settings.clock.observe(serverTime) }
+        // Pulled times are adopted only up to the server's time plus ε.
+        let serverNow = page.serverTime ?? settings.markClock(now)
+        for pulled in page.articles {
+            let handles = db.lastInsertedRowID
+            if try Self.upsert(pulled, generation: settings.resyncGeneration,
+                               resyncing: settings.resyncInProgress, now: now, db) {
+                tally.pulled += 1
+                // An upsert that updates leaves the last inserted rowid alone (triggers restore it).
+                if db.lastInsertedRowID != handles { tally.inserted += 1 }
+            }
+            for field in StateField.allCases {
+                if let server = pulled.states[field] {
+                    try Self.adopt(server, pulled.article.id, field, &settings, &tally, serverNow: serverNow, now: now, db)
                 }
-                for field in StateField.allCases {
-                    if let server = pulled.states[field] {
-                        try Self.adopt(server, pulled.article.id, field, &settings, &tally, serverNow: serverNow, now: now, db)
-                    }
-                }
             }
-            for change in page.states {
-                try Self.adopt(change.server, change.articleID, change.field, &settings, &tally, serverNow: serverNow,
-                               now: now, db)
-            }
-            for id in page.deleted {
-                try Self.applyDelete(id, &tally, now: now, db)
-            }
-            if let token = page.nextToken {
-                try db.execute(sql: "UPDATE sync_meta SET change_token = ? WHERE singleton = 1", arguments: [token])
-            }
-            try Self.saveClock(settings.clock, db)
-            return tally
         }
+        for change in page.states {
+            try Self.adopt(change.server, change.articleID, change.field, &settings, &tally, serverNow: serverNow,
+                           now: now, db)
+        }
+        for id in page.deleted {
+            try Self.applyDelete(id, &tally, now: now, db)
+        }
+        if let token = page.nextToken {
+            try db.execute(sql: "UPDATE sync_meta SET change_token = ? WHERE singleton = 1", arguments: [token])
+        }
+        try Self.saveClock(settings.clock, db)
+        return tally
     }
 
     /// Inserts a new article or updates one to a newer revision; a replayed revision changes nothing.
@@ -198,10 +214,10 @@ extension BriefingStore {
         }
     }
 
-    /// Records a finished sync.
-    public func recordSync(at time: Timestamp) throws(StoreError) {
-        try write { db in try db.execute(sql: "UPDATE sync_meta SET last_sync = ? WHERE singleton = 1",
-                                          arguments: [time.milliseconds]) }
+    /// Records a finished sync and how many warnings it gave (`briefing status` shows them).
+    public func recordSync(at time: Timestamp, warnings: Int = 0) throws(StoreError) {
+        try write { db in try db.execute(sql: "UPDATE sync_meta SET last_sync = ?, last_sync_warnings = ? WHERE singleton = 1",
+                                          arguments: [time.milliseconds, warnings]) }
     }
 
     /// Removes read, unstarred articles older than `days` (by date_published, else arrival) that have no

@@ -35,6 +35,8 @@ public struct StoreStatus: Hashable, Sendable {
     public var pending: Int
     public var conflicts: Int
     public var lastSync: Timestamp?
+    /// Items skipped, fields dropped and backfill pages lost in the last sync.
+    public var lastSyncWarnings: Int
     public var server: String?
     public var serverKind: ServerKind?
     public var device: String?
@@ -168,8 +170,9 @@ extension BriefingStore {
                 archived: counts["archived"],
                 pending: try Int.fetchOne(db, sql: "SELECT count(*) FROM pending_mark") ?? 0,
                 conflicts: try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict_log") ?? 0,
-                lastSync: settings?.lastSync, server: settings?.serverURL, serverKind: settings?.serverKind,
-                device: settings?.device)
+                lastSync: settings?.lastSync,
+                lastSyncWarnings: try Int.fetchOne(db, sql: "SELECT last_sync_warnings FROM sync_meta") ?? 0,
+                server: settings?.serverURL, serverKind: settings?.serverKind, device: settings?.device)
         }
     }
 

@@ -30,6 +30,8 @@ public struct SyncSettings: Hashable, Sendable {
     public var requestTimeout: Double?
     /// Seconds of retrying a failing request before giving up; nil for the client's default.
     public var retryBudget: Double?
+    /// The largest plain-feed document a sync downloads, in bytes; nil for the client's default.
+    public var maxFeedBytes: Int?
     /// This device's wall clock minus the server's, in ms, as the last sync measured it; nil until then.
     public var clockOffset: Int64?
     /// The server's maximum clock offset ε, as it announced it; nil for the default.
@@ -82,6 +84,7 @@ extension BriefingStore {
         settings.retryBudget = row["retry_budget"]
         settings.clockOffset = row["clock_offset_ms"]
         settings.maxClockOffset = (row["max_clock_offset_ms"] as Int64?).map(ClockOffsetBound.init(milliseconds:))
+        settings.maxFeedBytes = row["max_feed_bytes"]
         for policyRow in try Row.fetchAll(db, sql: "SELECT field, rule FROM sync_policy") {
             if let field = StateField(rawValue: policyRow["field"]), let rule = ConflictRule(name: policyRow["rule"]) {
                 settings.policy.set(rule, for: field)
@@ -100,8 +103,8 @@ extension BriefingStore {
             INSERT INTO sync_meta (singleton, device, server_url, server_kind, token_file, ca_file,
                 allow_insecure_http, change_token, last_sync, clock_latest, resync_generation,
                 resync_in_progress, feed_etag, feed_last_modified, request_timeout, retry_budget,
-                clock_offset_ms, max_clock_offset_ms)
-            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                clock_offset_ms, max_clock_offset_ms, max_feed_bytes)
+            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (singleton) DO UPDATE SET
                 device = excluded.device, server_url = excluded.server_url,
                 server_kind = excluded.server_kind, token_file = excluded.token_file,
@@ -111,14 +114,15 @@ extension BriefingStore {
                 resync_in_progress = excluded.resync_in_progress, feed_etag = excluded.feed_etag,
                 feed_last_modified = excluded.feed_last_modified,
                 request_timeout = excluded.request_timeout, retry_budget = excluded.retry_budget,
-                clock_offset_ms = excluded.clock_offset_ms, max_clock_offset_ms = excluded.max_clock_offset_ms
+                clock_offset_ms = excluded.clock_offset_ms, max_clock_offset_ms = excluded.max_clock_offset_ms,
+                max_feed_bytes = excluded.max_feed_bytes
             """, arguments: [
                 settings.device, settings.serverURL, settings.serverKind?.rawValue, settings.tokenFile,
                 settings.caFile, settings.allowInsecureHTTP, settings.changeToken,
                 settings.lastSync?.milliseconds, settings.clock.latest.milliseconds,
                 settings.resyncGeneration, settings.resyncInProgress, settings.feedETag,
                 settings.feedLastModified, settings.requestTimeout, settings.retryBudget,
-                settings.clockOffset, settings.maxClockOffset?.milliseconds,
+                settings.clockOffset, settings.maxClockOffset?.milliseconds, settings.maxFeedBytes,
             ])
         try db.execute(sql: "DELETE FROM sync_policy")
         for field in StateField.allCases {
@@ -136,9 +140,10 @@ extension BriefingStore {
             let previous = try Self.settings(db)
             let articles = try Int.fetchOne(db, sql: "SELECT count(*) FROM article") ?? 0
             var next = settings
-            // Timeouts set with `briefing config` outlive a re-init that does not name them.
+            // Timeouts and the feed size cap set with `briefing config` outlive a re-init that does not name them.
             next.requestTimeout = settings.requestTimeout ?? previous?.requestTimeout
             next.retryBudget = settings.retryBudget ?? previous?.retryBudget
+            next.maxFeedBytes = settings.maxFeedBytes ?? previous?.maxFeedBytes
             if let previous, previous.serverURL == settings.serverURL {
                 // Re-running init against the same server keeps progress and the clock.
                 next.changeToken = previous.changeToken

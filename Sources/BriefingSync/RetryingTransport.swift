@@ -8,8 +8,9 @@ import Foundation
 /// ```
 /// Transient transport errors and the policy's statuses (408, 429, 5xx gateway errors) are retried, waiting
 /// as `Retry-After` asks on 429/503 and with jittered exponential backoff otherwise. When the next wait would
-/// end past the policy's budget, or the attempts run out, the last outcome is handed back as it is: the last
-/// HTTP response for a status failure, so the caller can map it, or the last `TransportError`. Everything
+/// end past the policy's budget (or the request's shorter `retryBudget`), or the attempts run out, the last
+/// outcome is handed back as it is: the last HTTP response for a status failure, so the caller can map it,
+/// or the last `TransportError`. Everything
 /// else — TLS failures, refusals, oversized bodies, other statuses — comes back at once.
 /// Every method is retried: the sync engine makes pushes safe to repeat with an `Idempotency-Key`.
 /// The waits are `Task.sleep`s: cancelling the calling Task ends a wait at once with `.cancelled`.
@@ -59,7 +60,8 @@ public struct RetryingTransport: Transport {
             }
             attempts += 1
             var wait = attempts < policy.maxAttempts ? self.wait(after: outcome, failures: attempts) : nil
-            if let pause = wait, now().timeIntervalSince(start) + pause > policy.budget { wait = nil }
+            let budget = min(policy.budget, request.retryBudget ?? policy.budget)
+            if let pause = wait, now().timeIntervalSince(start) + pause > budget { wait = nil }
             if Task.isCancelled { wait = nil }
             observe?(Decision(request: request, attempt: attempts, status: try? outcome.get().status,
                               error: outcome.failureValue, retryAfter: wait))

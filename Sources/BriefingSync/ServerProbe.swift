@@ -19,10 +19,18 @@ public enum ServerProbe {
         if answer.status == 200, (try? PageDecoder.briefingPage(from: answer.body)) != nil {
             return .briefing
         }
-        let feed = try await client.send(TransportRequest(url: url, headers: headers))
+        // Read from a file as a sync reads it, so a large feed costs no memory here either.
+        let download = FileManager.default.temporaryDirectory.appendingPathComponent("briefing-probe-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: download) }
+        let feed = try await client.send(TransportRequest(url: url, headers: headers, responseBodyFile: download))
         switch feed.status {
         case 200:
-            _ = try SyncError.decoding { () throws(MalformedData) in try JSONFeedDocument.decode(feed.body) }
+            var reader = PlainFeedHeaderReader()
+            _ = try SyncError.decoding { () throws(MalformedData) in
+                var source = try FeedFollower.ChunkSource(feed)
+                while let chunk = try source.next() { try reader.consume(chunk) }
+                return try reader.finish()
+            }
             return .feed
         case 401, 403:
             throw .unauthorized("server refused the credentials (\(feed.status))")

@@ -25,6 +25,16 @@ public struct SyncReport: Hashable, Sendable {
     public var fullResync = false
     /// A plain feed answered 304 Not Modified.
     public var notModified = false
+    /// Plain feed: the items its documents held, how many were stored, and how many were skipped.
+    public var feedItems = 0
+    public var feedItemsKept = 0
+    public var feedItemsSkipped = 0
+    public var feedFieldsDropped = 0
+    /// Plain feed: what was left out and why (fields dropped, items skipped, backfill pages not read) —
+    /// the first `maxWarnings` of them; `warningCount` counts them all.
+    public var warnings: [FeedWarning] = []
+    public var warningCount = 0
+    public static let maxWarnings = 1_000
     public init() {}
 }
 
@@ -37,7 +47,9 @@ public enum SyncEvent: Sendable {
     /// A pending mark met a different value on the server and the field's rule judged between them (also
     /// kept in the conflict log).
     case conflictJudged(ConflictRecord)
-    /// Something the user should know that did not stop the sync.
+    /// Something the user should know that did not stop the sync: for a plain feed, each field dropped,
+    /// item skipped or backfill page not read (`SyncReport.warnings` keeps them). The text quotes feed
+    /// content: make it safe before it reaches a terminal.
     case warning(String)
 }
 
@@ -82,7 +94,7 @@ public struct SyncEngine: Sendable {
         var report = SyncReport()
         if settings.serverKind == .feed {
             try await FeedFollower(client: client, store: store, feedURL: base, settings: settings,
-                                   unconditional: full, now: now, events: events).run(&report)
+                                   unconditional: full, now: now, events: events, logger: logger).run(&report)
         } else {
             try storeCall { () throws(StoreError) in try store.releaseAllInFlight() }
             try await push(base: base, settings: settings, &report)
@@ -93,7 +105,7 @@ public struct SyncEngine: Sendable {
             // Only a sync that completed records its clock reading: a failed one leaves the store as it was.
             if let warning = try recordClockOffset() { events?(.warning(warning)) }
         }
-        try storeCall { () throws(StoreError) in try store.recordSync(at: now()) }
+        try storeCall { () throws(StoreError) in try store.recordSync(at: now(), warnings: report.warningCount) }
         return report
     }
 

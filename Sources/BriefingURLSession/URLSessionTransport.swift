@@ -55,10 +55,11 @@ public final class URLSessionTransport: Transport, Sendable {
         urlRequest.httpBody = request.body ?? (request.method.uppercased() == "POST" ? Data() : nil)
         urlRequest.setValue(configuration.userAgent, forHTTPHeaderField: "User-Agent")
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        let file = try request.openResponseBodyFile()
         let task = session.dataTask(with: urlRequest)
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<TransportResponse, TransportError>, Never>) in
-                tasks.start(task, for: request, continuation: continuation)
+                tasks.start(task, for: request, file: file, continuation: continuation)
             }
         } onCancel: {
             task.cancel()
@@ -77,6 +78,9 @@ private final class TaskTable: NSObject, URLSessionDataDelegate, @unchecked Send
         var request: TransportRequest
         var continuation: CheckedContinuation<Result<TransportResponse, TransportError>, Never>
         var body = Data()
+        /// Where the body goes instead of `body`, when the request named a file.
+        var file: FileHandle?
+        var received = 0
         var redirects = 0
         var failure: TransportError?
     }
@@ -89,9 +93,9 @@ private final class TaskTable: NSObject, URLSessionDataDelegate, @unchecked Send
         self.configuration = configuration
     }
 
-    func start(_ task: URLSessionDataTask, for request: TransportRequest,
+    func start(_ task: URLSessionDataTask, for request: TransportRequest, file: FileHandle?,
                continuation: CheckedContinuation<Result<TransportResponse, TransportError>, Never>) {
-        lock.withLock { running[task.taskIdentifier] = Running(request: request, continuation: continuation) }
+        lock.withLock { running[task.taskIdentifier] = Running(request: request, continuation: continuation, file: file) }
         task.resume()
     }
 
@@ -104,17 +108,23 @@ private final class TaskTable: NSObject, URLSessionDataDelegate, @unchecked Send
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        var tooLarge = false
+        var abandon = false
         update(dataTask) { entry in
             guard entry.failure == nil else { return }
-            if entry.body.count + data.count > configuration.maxResponseSize {
+            if entry.received + data.count > configuration.maxResponseSize {
                 entry.failure = .responseTooLarge(limit: configuration.maxResponseSize)
-                tooLarge = true
+                abandon = true
+            } else if let file = entry.file {
+                if (try? file.write(contentsOf: data)) == nil {
+                    entry.failure = .interrupted("cannot write the response body to \(entry.request.responseBodyFile?.path ?? "a file")")
+                    abandon = true
+                }
             } else {
                 entry.body.append(data)
             }
+            entry.received += data.count
         }
-        if tooLarge { dataTask.cancel() }
+        if abandon { dataTask.cancel() }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
@@ -123,6 +133,8 @@ private final class TaskTable: NSObject, URLSessionDataDelegate, @unchecked Send
         update(task) { entry in
             entry.redirects += 1
             entry.body = Data()
+            entry.received = 0
+            _ = try? entry.file?.truncate(atOffset: 0)
             let scheme = newRequest.url?.scheme?.lowercased()
             if entry.redirects > TransportConfiguration.maxRedirects {
                 entry.failure = .refused("more than \(TransportConfiguration.maxRedirects) redirects (\(RequestCheck.redacted(entry.request.url)))")
@@ -158,6 +170,7 @@ private final class TaskTable: NSObject, URLSessionDataDelegate, @unchecked Send
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
         guard let entry = lock.withLock({ running.removeValue(forKey: task.taskIdentifier) }) else { return }
+        try? entry.file?.close()
         if let failure = entry.failure {
             entry.continuation.resume(returning: .failure(failure))
         } else if let error {
@@ -168,8 +181,9 @@ private final class TaskTable: NSObject, URLSessionDataDelegate, @unchecked Send
                 guard let name = name as? String, let value = value as? String else { continue }
                 headers[name.lowercased()] = value
             }
-            entry.continuation.resume(returning: .success(TransportResponse(status: response.statusCode, headers: headers,
-                                                                            body: entry.body)))
+            entry.continuation.resume(returning: .success(TransportResponse(
+                status: response.statusCode, headers: headers, body: entry.body,
+                bodyFile: entry.file == nil ? nil : entry.request.responseBodyFile, bodySize: entry.received)))
         } else {
             entry.continuation.resume(returning: .failure(.interrupted("no HTTP response (\(RequestCheck.redacted(entry.request.url)))")))
         }

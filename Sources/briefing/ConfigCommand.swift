@@ -17,11 +17,12 @@ struct Config: AsyncParsableCommand {
               policy.starred       conflict rule for starred (same rules)
               timeout              seconds per request for sync (default: 30)
               retry-budget         seconds of retrying a failing request (default: 60)
+              max-feed-mb          the largest plain JSON Feed a sync downloads, in MiB (default: 128)
               token-file           file holding the bearer token (none: use $BRIEFING_TOKEN)
               ca-file              extra CA certificates (PEM) to trust (none: the system's only)
               allow-insecure-http  true or false: plain http:// to a non-loopback server
               server               read-only here: switching servers needs 'briefing init --server URL --force'
-            'default' resets timeout and retry-budget; 'none' clears token-file and ca-file. Flags and \
+            'default' resets timeout, retry-budget and max-feed-mb; 'none' clears token-file and ca-file. Flags and \
             $BRIEFING_TIMEOUT/$BRIEFING_RETRY_BUDGET still override the stored timeouts for one sync. \
             A bad value exits 64; changing the server exits 78.
             """)
@@ -69,6 +70,7 @@ enum ConfigKey: String, CaseIterable {
     case policyStarred = "policy.starred"
     case timeout
     case retryBudget = "retry-budget"
+    case maxFeedMB = "max-feed-mb"
     case tokenFile = "token-file"
     case caFile = "ca-file"
     case allowInsecureHTTP = "allow-insecure-http"
@@ -81,6 +83,7 @@ enum ConfigKey: String, CaseIterable {
         case .policyStarred: settings.policy.rule(for: .starred).rawValue
         case .timeout: settings.requestTimeout.map(Self.seconds) ?? "default (30)"
         case .retryBudget: settings.retryBudget.map(Self.seconds) ?? "default (60)"
+        case .maxFeedMB: settings.maxFeedBytes.map { String($0 >> 20) } ?? "default (\(FeedSizeLimit.defaultMB))"
         case .tokenFile: settings.tokenFile ?? "none"
         case .caFile: settings.caFile ?? "none"
         case .allowInsecureHTTP: settings.allowInsecureHTTP ? "true" : "false"
@@ -92,6 +95,7 @@ enum ConfigKey: String, CaseIterable {
         switch self {
         case .timeout: settings.requestTimeout.map(JSON.number) ?? .null
         case .retryBudget: settings.retryBudget.map(JSON.number) ?? .null
+        case .maxFeedMB: settings.maxFeedBytes.map { .int($0 >> 20) } ?? .null
         case .tokenFile: .optional(settings.tokenFile)
         case .caFile: .optional(settings.caFile)
         case .allowInsecureHTTP: .bool(settings.allowInsecureHTTP)
@@ -118,6 +122,12 @@ enum ConfigKey: String, CaseIterable {
         case .retryBudget:
             let seconds = try Self.seconds(text, allowZero: true)
             return { $0.retryBudget = seconds }
+        case .maxFeedMB:
+            if text == "default" { return { $0.maxFeedBytes = nil } }
+            guard let megabytes = Int(text), FeedSizeLimit.range.contains(megabytes) else {
+                throw Failure.usage("max-feed-mb is a whole number of MiB from 1 to \(FeedSizeLimit.range.upperBound), or 'default'; got '\(text)'")
+            }
+            return { $0.maxFeedBytes = megabytes << 20 }
         case .tokenFile, .caFile:
             let path: String? = text == "none" ? nil : URL(fileURLWithPath: text).standardizedFileURL.path
             if let path, !FileManager.default.isReadableFile(atPath: path) {

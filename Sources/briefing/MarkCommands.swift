@@ -51,8 +51,9 @@ struct Import: AsyncParsableCommand {
                 throw Failure(message: "cannot read \(file)", status: .unknownArticle)
             }
             let page: PulledPage
+            let warnings: [FeedWarning]
             do {
-                page = try PageDecoder.importPage(from: data)
+                (page, warnings) = try PageDecoder.importPage(from: data)
             } catch let error as MalformedData {
                 throw Failure(message: error.message, status: .malformedData)
             }
@@ -61,8 +62,10 @@ struct Import: AsyncParsableCommand {
                 try store.saveSettings(SyncSettings(device: device ?? defaultDeviceName()))
             }
             let tally = try store.applyPage(page)
+            for warning in warnings { Messages.warning(warning.description) }
             if options.json {
-                options.emit(.object([("imported", .int(tally.pulled)), ("items", .int(page.articles.count))]))
+                options.emit(.object([("imported", .int(tally.pulled)), ("items", .int(page.articles.count)),
+                                      ("warnings", .int(warnings.count))]))
             } else {
                 print("imported \(tally.pulled) of \(page.articles.count) items")
             }

@@ -30,6 +30,7 @@ enum Messages {
     }
 
     static var isQuiet: Bool { state.level > .info }
+    static var isVerbose: Bool { state.level <= .debug }
 
     /// Notes and warnings printed so far (without the `briefing: ` prefix), for `sync` to keep with the
     /// last sync's record.

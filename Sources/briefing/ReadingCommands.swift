@@ -123,6 +123,7 @@ struct Status: AsyncParsableCommand {
                     ("articles", .int(status.articles)), ("unread", .int(status.unread)),
                     ("starred", .int(status.starred)), ("pending", .int(status.pending)),
                     ("conflicts", .int(status.conflicts)), ("last_sync", .time(status.lastSync)),
+                    ("last_sync_warnings", .int(status.lastSyncWarnings)),
                     ("server", .optional(status.server)), ("device", .optional(status.device)),
                     ("archived", .int(status.archived)), ("server_kind", .optional(status.serverKind?.rawValue)),
                     ("marks", .string(marksNote)),
@@ -133,7 +134,8 @@ struct Status: AsyncParsableCommand {
                     ("articles", "\(status.articles) (\(status.unread) unread, \(status.starred) starred, \(status.archived) archived)"),
                     ("pending", "\(status.pending) marks to push"),
                     ("conflicts", "\(status.conflicts) logged"),
-                    ("last sync", status.lastSync?.rfc3339 ?? "never"),
+                    ("last sync", (status.lastSync?.rfc3339 ?? "never")
+                        + (status.lastSyncWarnings > 0 ? " (\(status.lastSyncWarnings) warning\(status.lastSyncWarnings == 1 ? "" : "s"))" : "")),
                     ("server", (status.server ?? "none") + (status.serverKind.map { " (\($0.rawValue))" } ?? "")),
                     ("device", status.device ?? "-"),
                     ("marks", marksNote),

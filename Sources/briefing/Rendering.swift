@@ -92,6 +92,9 @@ func renderArticle(_ stored: StoredArticle, in terminal: TerminalEnvironment) ->
         lines.append(TerminalText.sanitize(text))
     } else if let summary = article.summary {
         lines.append(TerminalText.sanitize(summary))
+    } else {
+        // A plain feed's headline-only item: the link above is the story.
+        lines.append(article.url == nil ? "(no text in the feed)" : "(no text in the feed: the story is at the link above)")
     }
     return lines.joined(separator: "\n") + "\n"
 }

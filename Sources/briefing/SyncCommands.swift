@@ -31,8 +31,14 @@ struct Init: AsyncParsableCommand {
     @Flag(help: "Allow plain http:// to non-loopback hosts.") var allowInsecureHTTP = false
     @Flag(help: "Switch a populated store to another server, emptying it.") var force = false
     @Option(help: "Seconds to wait for the server.") var timeout: Double = 15
+    @Option(help: ArgumentHelp("The largest plain JSON Feed a sync downloads (default \(FeedSizeLimit.defaultMB)).",
+                               valueName: "MiB"))
+    var maxFeedMb: Int?
 
     func validate() throws {
+        if let maxFeedMb, !FeedSizeLimit.range.contains(maxFeedMb) {
+            throw ValidationError("--max-feed-mb must be from 1 to \(FeedSizeLimit.range.upperBound)")
+        }
         _ = try parsedPolicy()
         if let device, device.isEmpty || device.count > 200 { throw ValidationError("--device must be 1 to 200 characters") }
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
@@ -73,7 +79,10 @@ struct Init: AsyncParsableCommand {
                 settings.caFile = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
                 settings.allowInsecureHTTP = allowInsecureHTTP
                 settings.policy = try parsedPolicy()
-                let client = BriefingClient(store: store, transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2),
+                settings.maxFeedBytes = maxFeedMb.map { $0 << 20 }
+                let feedLimit = FeedSizeLimit.bytes(settings.maxFeedBytes ?? previous?.maxFeedBytes)
+                let client = BriefingClient(store: store, transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: timeout * 2,
+                                                                                       maxResponseSize: feedLimit),
                                             bearerToken: token, clock: { deviceClock() })
                 switch try await client.connect(to: url, settings: settings, replacingContent: force) {
                 case .connected(let kind):
@@ -108,8 +117,12 @@ struct Sync: AsyncParsableCommand {
             Each pulled page is committed with its change token, so an interrupted sync resumes where it \
             stopped. Failed requests are retried (Retry-After honoured, else exponential backoff with jitter) \
             until the retry budget runs out: then exit 69. Only one sync runs per store at a time (exit 75). \
-            A plain JSON Feed is fetched with If-None-Match/If-Modified-Since (a 304 changes nothing), its \
-            next_url pages followed once each; --full fetches it without them.
+            A plain JSON Feed is fetched with If-None-Match/If-Modified-Since (a 304 changes nothing) and \
+            read leniently: a field of the wrong type is dropped and an unreadable item skipped, each a \
+            warning; stderr gets one line such as 'kept 97 of 100 items; 3 skipped (see --verbose)', \
+            --verbose prints every warning and --json lists them. Its next_url pages are backfill: followed \
+            on the first sync (and with --full) and while a page held only new items, at most 50 per sync; \
+            one that fails is a warning, not an error. --full fetches the feed without validators.
 
             The timeout and retry budget come from the flags, else $BRIEFING_TIMEOUT and \
             $BRIEFING_RETRY_BUDGET (seconds), else what 'briefing config' stored, else 30 and 60.
@@ -159,9 +172,10 @@ struct Sync: AsyncParsableCommand {
             Messages.debug("syncing \(options.path) with \(settings.serverURL ?? "-") as \(settings.device); "
                            + "timeout \(timeout) s, retry budget \(budget) s")
             let token = try readToken(file: settings.tokenFile)
+            let feedLimit = settings.serverKind == .feed ? FeedSizeLimit.bytes(settings.maxFeedBytes) : nil
             let client = BriefingClient(store: store,
                                         transport: try makeTransport(caFile: settings.caFile, timeout: timeout, budget: budget,
-                                                                     trace: trace, bearerToken: token),
+                                                                     trace: trace, bearerToken: token, maxResponseSize: feedLimit),
                                         bearerToken: token, clock: { deviceClock() })
             let showsProgress = stderrIsTerminal && !options.json && !Messages.isQuiet
             let progress = Task { await ProgressLine.follow(client.events, showing: showsProgress) }
@@ -175,6 +189,7 @@ struct Sync: AsyncParsableCommand {
                 throw error
             }
             if showsProgress { writeStandardError("\n") }
+            FeedWarnings.summarize(report)
             try store.saveLastSyncMessages(Messages.recorded)
             if options.json {
                 options.emit(reportJSON(report))
@@ -193,7 +208,39 @@ func reportJSON(_ report: SyncReport) -> JSON {
         ("full_resync", .bool(report.fullResync)), ("states", .int(report.states)),
         ("archived", .int(report.archived)), ("not_modified", .bool(report.notModified)),
         ("push_requests", .int(report.pushRequests)),
+        ("warning_count", .int(report.warningCount)),
+        ("warnings", .array(report.warnings.map { warning in
+            .object([("item", .optional(warning.item)), ("field", .optional(warning.field)), ("reason", .string(warning.reason))])
+        })),
     ])
+}
+
+/// How large a plain feed may be: the whole body, downloaded to a file and read in chunks, so the cap is
+/// about disk and time, not memory. `init --max-feed-mb` or `config max-feed-mb` raise it.
+enum FeedSizeLimit {
+    static let defaultMB = 128
+    static let range = 1...65_536
+    static func bytes(_ stored: Int?) -> Int { stored ?? defaultMB << 20 }
+}
+
+/// What `sync` says about a plain feed's leniency: each warning in full with --verbose (as the events
+/// arrive), and always a summary line per kind on stderr.
+enum FeedWarnings {
+    static func summarize(_ report: SyncReport) {
+        guard report.warningCount > 0, !Messages.isQuiet else { return }
+        let dropped = report.feedFieldsDropped
+        let more = Messages.isVerbose ? "" : " (see --verbose)"
+        if report.feedItemsSkipped > 0 || dropped > 0 {
+            var line = "kept \(report.feedItemsKept) of \(report.feedItems) items"
+            if report.feedItemsSkipped > 0 { line += "; \(report.feedItemsSkipped) skipped" }
+            if dropped > 0 { line += "; \(dropped) field\(dropped == 1 ? "" : "s") dropped" }
+            Messages.warning(line + more)
+        }
+        // Feed-level warnings (a backfill page not read) are few and each matters: always in full.
+        if !Messages.isVerbose {
+            for warning in report.warnings where warning.item == nil { Messages.warning(warning.description) }
+        }
+    }
 }
 
 /// `sync`'s summary line.
@@ -212,8 +259,9 @@ func reportLine(_ report: SyncReport) -> String {
 /// (`--verbose`); with `trace` (a file, or - for stderr) every attempt is also written as a JSON line, with
 /// `bearerToken` masked.
 func makeTransport(caFile: String?, timeout: Double, budget: Double, trace: String? = nil,
-                   bearerToken: String? = nil) throws -> any Transport {
-    let configuration = TransportConfiguration(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile)
+                   bearerToken: String? = nil, maxResponseSize: Int? = nil) throws -> any Transport {
+    var configuration = TransportConfiguration(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile)
+    if let maxResponseSize { configuration.maxResponseSize = maxResponseSize }
     guard let make = BaseTransport.make else {
         preconditionFailure("no transport: the CLI runs through runBriefing(transport:)")
     }
@@ -270,6 +318,8 @@ enum ProgressLine {
                 let phase = if case .pushSettled = event { "push" } else { "pull" }
                 writeStandardError("\r\(phase): pushed \(r.pushed), pulled \(r.pulled) in \(r.pages) pages   ")
             case .warning(let text):
+                // A plain feed's warnings, one per field or item, are summed up after the sync unless --verbose.
+                if FeedWarning.describes(text) && !Messages.isVerbose { continue }
                 if showing { writeStandardError("\n") }
                 Messages.warning(text)
             case .conflictJudged:

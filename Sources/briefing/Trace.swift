@@ -55,7 +55,7 @@ final class TraceTransport: Transport, @unchecked Sendable {
         switch outcome {
         case .success(let response):
             members += [("status", .int(response.status)), ("request_bytes", .int(request.body?.count ?? 0)),
-                        ("response_bytes", .int(response.body.count))]
+                        ("response_bytes", .int(response.bodySize))]
         case .failure(let error):
             members += [("status", .null), ("request_bytes", .int(request.body?.count ?? 0)),
                         ("response_bytes", .int(0)), ("error", .string(mask("\(error)")))]

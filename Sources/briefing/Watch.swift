@@ -50,6 +50,7 @@ struct Watch {
             case .success(let report):
                 failures = 0
                 wait = interval
+                FeedWarnings.summarize(report)
                 try? store.saveLastSyncMessages(Array(Messages.recorded.dropFirst(said)))
                 if !(status.enabled && stdoutIsTerminal) { printRound(report) }
                 status.show("synced at \(Self.clock()): \(reportLine(report)); next in \(Self.seconds(wait)) s")

@@ -34,6 +34,14 @@ final class ScriptedTransport: Transport, @unchecked Sendable {
     }
 }
 
+/// A value shared with a `@Sendable` closure.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&value) } }
+}
+
 /// The plain-feed half of `SyncEngine`: conditional requests, validators, pages, loops.
 struct FeedFollowerTests {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("feed-\(UUID().uuidString)")
@@ -112,20 +120,70 @@ struct FeedFollowerTests {
         #expect(transport.header("Authorization", of: 2) == nil)
     }
 
-    @Test func aNextURLLoopIsMalformedAndSavesNoValidators() async throws {
+    @Test func aNextURLLoopEndsTheBackfillWithAWarningAndKeepsEveryPage() async throws {
         let store = try store()
         let transport = ScriptedTransport()
         transport.answers[feedURL] = [TransportResponse(status: 200, headers: ["etag": "\"v1\""],
                                                    body: Self.feedBody(["a"], next: "page2.json"))]
         transport.answers["http://127.0.0.1:9/page2.json"] = [
             TransportResponse(status: 200, body: Self.feedBody(["b"], next: "feed.json#top"))]
-        await #expect {
-            try await SyncEngine(store: store, transport: transport, bearerToken: nil).run()
-        } throws: { error in
-            if case .malformed(let message) = error as? SyncError { message.contains("loops back") } else { false }
-        }
+        let report = try await SyncEngine(store: store, transport: transport, bearerToken: nil).run()
         #expect(transport.requests.count == 2)
-        #expect(try store.settings()?.feedETag == nil)
+        #expect(report.pulled == 2 && report.pages == 2)
+        #expect(report.warnings.count == 1 && report.warnings[0].item == nil && report.warnings[0].reason.contains("loops back"))
+        #expect(try store.settings()?.feedETag == "\"v1\"", "the feed document itself landed: its validators are kept")
+        #expect(try store.status().lastSyncWarnings == 1)
+    }
+
+    @Test func aFailingBackfillPageKeepsTheFeedAndIsAWarning() async throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        transport.answers[feedURL] = [TransportResponse(status: 200, body: Self.feedBody(["a", "b"], next: "page2.json"))]
+        transport.answers["http://127.0.0.1:9/page2.json"] = [TransportResponse(status: 503)]
+        let report = try await SyncEngine(store: store, transport: transport, bearerToken: nil).run()
+        #expect(report.pulled == 2 && report.warningCount == 1)
+        #expect(report.warnings.first?.reason.contains("503") == true)
+        #expect(transport.requests[1].retryBudget == FeedFollower.backfillRetryBudget)
+        #expect(try store.status().articles == 2)
+    }
+
+    @Test func backfillFollowsNextURLOnTheFirstSyncAndThenOnlyWhileAPageWasAllNew() async throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        let page2 = "http://127.0.0.1:9/page2.json"
+        transport.answers[feedURL] = [
+            TransportResponse(status: 200, body: Self.feedBody(["a", "b"], next: "page2.json")),
+            // Second sync: one new item beside an old one; the page behind it is not read again.
+            TransportResponse(status: 200, body: Self.feedBody(["new1", "a"], next: "page2.json")),
+            // Third sync: only new items, as after a burst of posts: the backfill goes on behind them.
+            TransportResponse(status: 200, body: Self.feedBody(["new2", "new3"], next: "page2.json")),
+        ]
+        transport.answers[page2] = [TransportResponse(status: 200, body: Self.feedBody(["c"]))]
+        let engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
+        let first = try await engine.run()
+        #expect(first.pages == 2 && first.pulled == 3)
+        let second = try await engine.run()
+        #expect(second.pages == 1 && second.pulled == 1)
+        let third = try await engine.run()
+        #expect(third.pages == 2 && third.pulled == 2)
+        #expect(transport.requests.filter { $0.url.absoluteString == page2 }.count == 2)
+    }
+
+    @Test func warningsReachTheReportTheEventsAndTheStore() async throws {
+        let store = try store()
+        let transport = ScriptedTransport()
+        let items = (0..<100).map { i in i % 40 == 7 ? #"["broken \#(i)"]"# : #"{"id": "i\#(i)", "content_text": "x"}"# }
+        transport.answers[feedURL] = [TransportResponse(status: 200, body: Data(
+            #"{"version": "https://jsonfeed.org/version/1.1", "items": [\#(items.joined(separator: ","))]}"#.utf8))]
+        let seen = Locked<[String]>([])
+        var engine = SyncEngine(store: store, transport: transport, bearerToken: nil)
+        engine.events = { event in if case .warning(let text) = event { seen.withLock { $0.append(text) } } }
+        let report = try await engine.run()
+        #expect(report.feedItems == 100 && report.feedItemsKept == 97 && report.feedItemsSkipped == 3)
+        #expect(report.warnings.map(\.item) == ["#8", "#48", "#88"])
+        #expect(seen.withLock { $0 } == ["item '#8' skipped: not a JSON object", "item '#48' skipped: not a JSON object",
+                                         "item '#88' skipped: not a JSON object"])
+        #expect(try store.status().articles == 97 && store.status().lastSyncWarnings == 3)
     }
 
     @Test func aChangedDateModifiedUpdatesTheItemAndKeepsItsReadState() async throws {

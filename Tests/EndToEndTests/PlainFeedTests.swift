@@ -102,17 +102,38 @@ struct PlainFeedTests {
         }
     }
 
-    @Test func nextURLLoopStopsWithMalformedError() throws {
+    @Test func nextURLLoopEndsTheBackfillWithAWarningAndExit0() throws {
         let server = try NginxFeedServer()
         try server.write("page1.json", Self.news(["p1"], next: "page2.json"), modified: Self.longAgo)
         try server.write("page2.json", Self.news(["p2"], next: "page3.json"), modified: Self.longAgo)
         try server.write("page3.json", Self.news(["p3"], next: "page1.json"), modified: Self.longAgo)
         let store = try follow(server.url("page1.json"))
         let result = try store.briefing("sync")
-        #expect(result.status == 65)
-        #expect(result.err.hasPrefix("briefing: error: ") && result.err.contains("loops back"))
+        #expect(result.status == 0)
+        #expect(result.err.hasPrefix("briefing: warning: feed: next_url page not read") && result.err.contains("loops back"))
         #expect(result.err.contains("page1.json"))
+        #expect(Set(try titles(store).keys) == ["p1", "p2", "p3"])
         #expect(server.requests(for: "page3.json", status: 200).count == 1)
+    }
+
+    /// A next_url on a host that refuses connections (a closed loopback port) costs one short retry budget,
+    /// not the sync's: the feed document is stored, the sync exits 0 with a warning.
+    @Test func nextURLToAnUnreachableHostKeepsTheFirstPageWarnsAndExits0Quickly() throws {
+        let server = try PythonFeedServer()
+        let closed = try freeLoopbackPort()
+        try server.write("feed.json", Self.news(["a", "b"], next: "http://127.0.0.1:\(closed)/page2.json"), modified: Self.longAgo)
+        let store = try follow(server.url("feed.json"))
+        let started = Date()
+        let result = try store.briefing("sync", "--json", "--retry-budget", "60")
+        let seconds = Date().timeIntervalSince(started)
+        #expect(result.status == 0)
+        #expect(seconds < 15, "took \(seconds) s")
+        let report = try #require(try result.json() as? [String: Any])
+        #expect(report["pulled"] as? Int == 2 && report["warning_count"] as? Int == 1)
+        let warning = try #require((report["warnings"] as? [[String: Any]])?.first)
+        #expect(warning["item"] is NSNull && (warning["reason"] as? String)?.contains("unreachable") == true)
+        #expect(result.err.contains("briefing: warning: feed: next_url page not read") && result.err.contains("127.0.0.1:\(closed)"))
+        #expect(Set(try titles(store).keys) == ["a", "b"])
     }
 
     @Test func httpsWithSelfSignedCertificateNeedsCAFile() throws {
@@ -154,15 +175,109 @@ struct PlainFeedTests {
         #expect(result.err.contains("not a JSON Feed") && result.err.contains(looksLike))
     }
 
-    @Test func aSummaryOnlyItemFailsTheSyncNamingIt() throws {
+    /// One document with every quirk real feeds have: each costs at most its field, and the user hears of it.
+    @Test func aFeedWithEveryRealWorldQuirkIsKeptAndTheWarningsSaid() throws {
         let server = try PythonFeedServer()
         var document = Self.news(["fine"])
-        document["items"] = (document["items"] as! [[String: Any]]) + [["id": "teaser-9", "summary": "Read more on the site"]]
+        document["items"] = (document["items"] as! [[String: Any]]) + [
+            ["url": "stories/no-id", "title": "No id", "content_text": "Kept by its url."],
+            ["id": "teaser-9", "title": "Teaser", "summary": "Read more on the site"],
+            ["id": "headline", "title": "Just a headline", "url": "https://news.test/headline"],
+            ["id": "tagged", "content_text": "x", "tags": "budget, council", "date_published": "Tue, 26 Jul 2022 13:01:01 +0100"],
+            ["id": "spaced", "content_text": "x", "date_published": "2022-07-26 13:01:01", "date_modified": "2022-07-26T13:01:01+0100"],
+            ["id": "odd", "content_text": "x", "title": 7, "date_published": "\u{1B}[31msoon\u{202E}", "tags": 3],
+        ]
         try server.write("feed.json", document, modified: Self.longAgo)
         let store = try follow(server.url("feed.json"))
+        let result = try store.briefing("sync", "--json")
+        #expect(result.status == 0)
+        let report = try #require(try result.json() as? [String: Any])
+        #expect(report["pulled"] as? Int == 7 && report["warning_count"] as? Int == 3)
+        let warnings = try #require(report["warnings"] as? [[String: Any]])
+        #expect(Set(warnings.compactMap { $0["field"] as? String }) == ["title", "date_published", "tags"])
+        #expect(warnings.allSatisfy { $0["item"] as? String == "odd" })
+        #expect(result.err == "briefing: warning: kept 7 of 7 items; 3 fields dropped (see --verbose)\n")
+
+        let articles = Dictionary(uniqueKeysWithValues: try store.list("--all").map { ($0["id"] as! String, $0) })
+        #expect(articles["http://news.test/stories/no-id"]?["title"] as? String == "No id")
+        #expect(articles["tagged"]?["tags"] as? [String] == ["budget", "council"])
+        #expect(articles["tagged"]?["date_published"] as? String == "2022-07-26T12:01:01.000Z")
+        #expect(articles["spaced"]?["date_published"] as? String == "2022-07-26T13:01:01.000Z")
+        #expect(try store.briefing("show", "teaser-9", "--no-mark").out.contains("Read more on the site"))
+        let headline = try store.briefing("show", "headline", "--no-mark").out
+        #expect(headline.contains("Just a headline") && headline.contains("https://news.test/headline")
+                && headline.contains("(no text in the feed: the story is at the link above)"))
+        #expect(try store.object("status")["last_sync_warnings"] as? Int == 3)
+        #expect(try store.briefing("status").out.contains("(3 warnings)"))
+
+        // Warnings quote feed text: on the terminal it comes without escape sequences or bidi overrides.
+        let verbose = try store.briefing("sync", "--full", "--verbose")
+        #expect(verbose.status == 0 && verbose.err.contains("date_published dropped: not a date: "))
+        #expect(!verbose.err.contains("\u{1B}") && !verbose.err.contains("\u{202E}"))
+    }
+
+    @Test func aHundredItemFeedWithThreeBrokenItemsStores97AndSaysSo() throws {
+        let server = try PythonFeedServer()
+        let good = (0..<100).map { i -> String in
+            if i == 10 { return #""not an item""# }
+            if i == 50 { return #"{"id": "i50", "content_html": <p>unquoted</p>}"# }
+            if i == 90 { return #"[1, 2, 3]"# }
+            return #"{"id": "i\#(i)", "title": "Story \#(i)", "content_html": "<p>Body \#(i)</p>"}"#
+        }
+        let body = #"{"version": "https://jsonfeed.org/version/1.1", "title": "Hundred", "items": [\#(good.joined(separator: ",\n"))]}"#
+        try server.write("feed.json", Data(body.utf8), modified: Self.longAgo)
+        let store = try follow(server.url("feed.json"))
+
         let result = try store.briefing("sync")
-        #expect(result.status == 65)
-        #expect(result.err.contains("'teaser-9'") && result.err.contains("summary"))
+        #expect(result.status == 0)
+        #expect(result.err == "briefing: warning: kept 97 of 100 items; 3 skipped (see --verbose)\n")
+        #expect(try store.list("--all").count == 97)
+        #expect(try store.object("status")["last_sync_warnings"] as? Int == 3)
+
+        let verbose = try store.briefing("sync", "--full", "--verbose", "--json")
+        #expect(verbose.status == 0)
+        // --verbose puts the time and the logger's label after "briefing: warning: ".
+        for line in ["] item '#11' skipped: not a JSON object\n", "] item '#51' skipped: not valid JSON\n",
+                     "] item '#91' skipped: not a JSON object\n", "] kept 97 of 100 items; 3 skipped\n"] {
+            #expect(verbose.err.contains(line), "missing \(line) in \(verbose.err)")
+        }
+        let report = try #require(try verbose.json() as? [String: Any])
+        #expect((report["warnings"] as? [[String: Any]])?.map { $0["item"] as? String } == ["#11", "#51", "#91"])
+    }
+
+    @Test func anItemWithoutIDKeepsItsReadStateAcrossSyncs() throws {
+        let server = try PythonFeedServer()
+        let anonymous: [[String: Any]] = [["title": "No id, no link", "content_text": "Only words."],
+                                          ["url": "https://news.test/linked", "content_text": "Has a link."]]
+        try server.write("feed.json", ["version": "https://jsonfeed.org/version/1", "items": anonymous], modified: Self.longAgo)
+        let store = try follow(server.url("feed.json"))
+        #expect(try sync(store)["pulled"] as? Int == 2)
+        let ids = try store.list("--all").map { $0["id"] as! String }.sorted()
+        #expect(ids.count == 2 && ids.contains("https://news.test/linked") && ids.contains { $0.hasPrefix("hash:") })
+        for id in ids { try store.briefing("mark", "read", id) }
+
+        // The same items again, rewritten (new modification time): nothing new, both still read.
+        try server.write("feed.json", ["version": "https://jsonfeed.org/version/1", "items": anonymous, "title": "Again"], modified: Date())
+        let again = try sync(store)
+        #expect(again["not_modified"] as? Bool == false && again["pulled"] as? Int == 0)
+        let after = try store.list("--all")
+        #expect(after.map { $0["id"] as! String }.sorted() == ids)
+        #expect(after.allSatisfy { $0["read"] as? Bool == true })
+    }
+
+    @Test func aFeedOverTheSizeCapIsRefusedAndInitMaxFeedMBRaisesIt() throws {
+        let server = try PythonFeedServer()
+        let text = String(repeating: "news ", count: 300_000)  // 1.5 MB in one item
+        try server.write("feed.json", ["version": "https://jsonfeed.org/version/1.1", "items": [["id": "big", "content_text": text]]],
+                         modified: Self.longAgo)
+        let store = try follow(server.url("feed.json"))
+        #expect(try store.briefing("config", "max-feed-mb", "1").status == 0)
+        let refused = try store.briefing("sync")
+        #expect(refused.status == 69 && refused.err.contains("larger than 1048576 bytes"))
         #expect(try store.list("--all").isEmpty)
+
+        let raised = try follow(server.url("feed.json"), ["--max-feed-mb", "2"])
+        #expect(try raised.briefing("config", "max-feed-mb").out == "2\n")
+        #expect(try sync(raised)["pulled"] as? Int == 1)
     }
 }
