@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The mock server's PostgreSQL store (`--database postgres://…`).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Values and rules: articles, field states, conflict rules, the hybrid clock. Foundation only.
@@ -70,6 +72,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swift6),
         .executableTarget(name: "briefing-mock-server", dependencies: [
             "BriefingMockServer", "BriefingModel", "BriefingProtocol",

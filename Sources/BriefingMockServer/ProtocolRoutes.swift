@@ -29,7 +29,7 @@ extension MockFeedService {
         }
         let page: ChangePage
         do {
-            page = try await store.changes(after: token, limit: limit)
+            page = try await store.changes(after: token, limit: limit, account: context.account)
         } catch is ExpiredChangeToken {
             throw WireError(.gone, Self.expiredTokenMessage)
         }
@@ -67,8 +67,8 @@ extension MockFeedService {
             decoded = .failure(.undecodable("not valid JSON"))
         }
         do {
-            let stored = try await store.push(key: key, body: body, request: decoded, policy: configuration.policy,
-                                              serverTime: clock.now())
+            let stored = try await store.push(account: context.account, key: key, body: body, request: decoded,
+                                              policy: configuration.policy, serverTime: clock.now())
             return .json(stored.body, status: HTTPResponse.Status(code: stored.status))
         } catch let rejection as PushRejection {
             switch rejection {

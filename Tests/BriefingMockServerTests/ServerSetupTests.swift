@@ -1,5 +1,6 @@
 import BriefingModel
 import BriefingProtocol
+import BriefingTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,8 +11,8 @@ import Testing
 
 /// Auth, admin access, faults in process, seeds, tokens and the embedded schema.
 @Suite struct ServerSetupTests {
-    @Test func protocolRequestsNeedTheBearerTokenButAdminDoesNot() async throws {
-        try await InProcessServer.run(token: "s3cret") { server in
+    @Test(arguments: StoreKind.allCases) func protocolRequestsNeedTheBearerTokenButAdminDoesNot(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store, token: "s3cret") { server in
             let missing = try await server.request(.get, "/v1/changes")
             let wrong = try await server.request(.get, "/v1/changes", headers: [.authorization: "Bearer nope"])
             let wrongPush = try await server.request(.post, "/v1/mutations", headers: [.authorization: "Bearer nope"])
@@ -36,8 +37,8 @@ import Testing
         #expect(!LoopbackOnlyMiddleware.admits(try SocketAddress(ipAddress: "::ffff:10.0.0.1", port: 5000)))
     }
 
-    @Test func statusFaultsHonourCountPathAndRetryAfter() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func statusFaultsHonourCountPathAndRetryAfter(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("faults", ["kind": "status", "status": 503, "retry_after": 7, "count": 2,
                                               "path": "/v1/mutations"])
             try await server.admin("faults", ["kind": "status", "status": 429, "retry_after": 3])
@@ -54,8 +55,8 @@ import Testing
         }
     }
 
-    @Test func clearedFaultsNoLongerFire() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func clearedFaultsNoLongerFire(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("faults", ["kind": "status", "status": 500, "count": 3])
             try await server.admin("faults", ["clear": true])
             #expect(try await server.request(.get, "/v1/changes").status == .ok)
@@ -66,8 +67,8 @@ import Testing
         }
     }
 
-    @Test func resetGoesBackToTheSeedsAndExpiresTokens() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func resetGoesBackToTheSeedsAndExpiresTokens(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let (_, token) = try await server.pullAll()
             try await server.admin("articles", ["id": "extra", "content_text": "x"])
             _ = try await server.pushResults([mark("m-1", "article-0001", time: at(1))])
@@ -81,8 +82,8 @@ import Testing
         }
     }
 
-    @Test func adminRejectsItemsWithoutABody() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func adminRejectsItemsWithoutABody(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let response = try await server.request(.post, "/admin/articles",
                                                     body: Data(#"{"id": "x", "title": "no body"}"#.utf8))
             #expect(response.status == .badRequest)
