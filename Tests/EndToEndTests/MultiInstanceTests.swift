@@ -13,6 +13,7 @@ struct MultiInstanceTests {
     @Test func threeClientsSyncingThroughAlternatingInstancesConverge() throws {
         let cluster = try SharedCluster(articles: 30)
         let devices = try (1...3).map { try Device("device-\($0)", server: cluster.balancer) }
+        for device in devices { #expect(try device.sync().status == 0) }
         var random = SeededRandom(seed: 15)
         var marks: [String: [String: Bool]] = [:]   // device → "article|field" → value
         for round in 0..<4 {
@@ -58,6 +59,8 @@ struct MultiInstanceTests {
         cluster.first.process.waitUntilExit()
         let status = sync.wait(timeout: 60)
         #expect(status == 0, "the sync did not finish on the surviving instance: \(sync.stderrText)")
+        // It outlived the kill: its push was held by the first instance when that one died.
+        #expect(Date().timeIntervalSince(sync.started) >= 1.0)
 
         for device in devices + devices { #expect(try device.sync().status == 0) }
         let server = try cluster.second.readerStates()

@@ -24,6 +24,8 @@ def restart_turn(*_):
 
 
 signal.signal(signal.SIGUSR1, restart_turn)
+# A test process may hand its children a mask that blocks these; stop on SIGTERM and hear SIGUSR1 anyway.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGUSR1})
 
 
 def pipe(source, target):
