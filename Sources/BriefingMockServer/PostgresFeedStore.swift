@@ -150,9 +150,10 @@ public final class PostgresFeedStore: FeedStorage {
 
     /// Runs `body` in one REPEATABLE READ, read-only snapshot.
     func read<Result: Sendable>(_ body: @Sendable (PostgresConnection, ServerCounters) async throws -> Result) async throws -> Result {
-        try await Self.unwrappingTransactionErrors { try await client.withConnection { connection in
-            try await connection.withTransaction(logger: logger) { connection in
-                try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+        try await client.withConnection { connection in
+            // Opened by hand: one statement instead of BEGIN and SET TRANSACTION.
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
                 let rows = try await connection.query("SELECT sequence, token_epoch FROM server_state WHERE id = 1",
                                                       logger: logger)
                 var counters: ServerCounters?
@@ -160,9 +161,14 @@ public final class PostgresFeedStore: FeedStorage {
                     counters = ServerCounters(sequence: sequence, epoch: epoch)
                 }
                 guard let counters else { throw PostgresStoreError.missingServerState }
-                return try await body(connection, counters)
+                let result = try await body(connection, counters)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
             }
-        } }
+        }
     }
 
     /// PostgresNIO wraps whatever a transaction's body throws; the routes need the store's own errors
@@ -336,13 +342,15 @@ public final class PostgresFeedStore: FeedStorage {
                 throw PushRejection.tooManyMutations(mutations.count)
             }
             let encoder = WireCoding.encoder()
+            var batch = try await PushBatch.load(&writer, account: account, mutations: mutations)
             var counts = AccountCounters()
             var results: [MutationResult] = []
             for mutation in mutations {
-                let result = try await Self.judge(&writer, account: account, mutation, policy: policy, encoder: encoder)
+                let result = try batch.judge(mutation, policy: policy, encoder: encoder, writer: &writer)
                 counts.count(result.status)
                 results.append(result)
             }
+            try await batch.store(&writer, account: account)
             try await writer.query("""
                 INSERT INTO account_counters (account, mutations_applied, mutations_duplicate, mutations_conflict)
                 VALUES (\(account), \(counts.applied), \(counts.duplicate), \(counts.conflict))
@@ -361,38 +369,97 @@ public final class PostgresFeedStore: FeedStorage {
         }
     }
 
-    /// Judges one mutation exactly as `FeedStore.judge` does, in the writer's transaction.
-    static func judge(_ writer: inout Writer, account: String, _ mutation: Mutation, policy: ConflictPolicy,
-                      encoder: JSONEncoder) async throws -> MutationResult {
-        let rule = mutation.rule ?? policy.rule(for: mutation.field)
-        let current = try await writer.state(account: account, article: mutation.articleID, field: mutation.field)
-        var result = MutationResult(mutationID: mutation.mutationID, articleID: mutation.articleID,
-                                    field: mutation.field, status: .applied, state: current, rule: rule)
-        for try await _ in try await writer.query("""
-            SELECT 1 FROM seen_mutation WHERE account = \(account) AND mutation_id = \(mutation.mutationID)
-            """) {
-            result.status = .duplicate
+    /// One push judged in memory between a few set-wise statements: what the push's mutations touch is read
+    /// once (seen ids, live articles, current states), each mutation is judged in order exactly as
+    /// `FeedStore.judge` does one at a time, and the new states and seen ids are written in one statement
+    /// each. Every statement runs in the writer's transaction, under its lock.
+    struct PushBatch {
+        var seen: Set<String> = []
+        var live: Set<String> = []
+        var states: [String: StateRecord] = [:]
+        /// The states to store, by "article|field", in the order first changed.
+        var changed: [String: (article: String, field: StateField)] = [:]
+        var newSeen: [(id: String, status: String, json: String)] = []
+
+        static func key(_ article: String, _ field: StateField) -> String { article + "|" + field.rawValue }
+
+        static func load(_ writer: inout Writer, account: String, mutations: [Mutation]) async throws -> PushBatch {
+            var batch = PushBatch()
+            let ids = mutations.map(\.mutationID)
+            let articles = Array(Set(mutations.map(\.articleID)))
+            for try await id in try await writer.query("""
+                SELECT mutation_id FROM seen_mutation WHERE account = \(account) AND mutation_id = ANY(\(ids))
+                """).decode(String.self) {
+                batch.seen.insert(id)
+            }
+            for try await id in try await writer.query("""
+                SELECT id FROM article WHERE NOT deleted AND id = ANY(\(articles))
+                """).decode(String.self) {
+                batch.live.insert(id)
+            }
+            for try await (article, fieldName, value, changedAt, device, seq) in try await writer.query("""
+                SELECT article_id, field, value, changed_at, device, seq FROM field_state
+                WHERE account = \(account) AND article_id = ANY(\(articles))
+                """).decode((String, String, Bool, Int64, String, Int64).self) {
+                guard let field = StateField(rawValue: fieldName) else { continue }
+                batch.states[key(article, field)] = StateRecord(
+                    value: value, changedAt: Timestamp(milliseconds: changedAt), device: device, rev: seq)
+            }
+            return batch
+        }
+
+        mutating func judge(_ mutation: Mutation, policy: ConflictPolicy, encoder: JSONEncoder,
+                            writer: inout Writer) throws -> MutationResult {
+            let rule = mutation.rule ?? policy.rule(for: mutation.field)
+            let key = Self.key(mutation.articleID, mutation.field)
+            let current = states[key]
+            var result = MutationResult(mutationID: mutation.mutationID, articleID: mutation.articleID,
+                                        field: mutation.field, status: .applied, state: current, rule: rule)
+            if seen.contains(mutation.mutationID) {
+                result.status = .duplicate
+                return result
+            }
+            if !live.contains(mutation.articleID) {
+                result.status = .gone
+                result.state = nil
+            } else {
+                let concurrent = current.map { mutation.baseRev < $0.rev } ?? false
+                let verdict = rule.resolve(incoming: mutation.fieldState, current: current?.fieldState, concurrent: concurrent)
+                if verdict.winner == .incoming {
+                    let stored = StateRecord(mutation.fieldState, rev: writer.nextSequence())
+                    states[key] = stored
+                    changed[key] = (mutation.articleID, mutation.field)
+                    result.state = stored
+                } else {
+                    result.status = .conflict
+                }
+            }
+            seen.insert(mutation.mutationID)
+            newSeen.append((mutation.mutationID, result.status.rawValue,
+                            String(decoding: try encoder.encode(result), as: UTF8.self)))
             return result
         }
-        if try await !writer.isLive(article: mutation.articleID) {
-            result.status = .gone
-            result.state = nil
-        } else {
-            let concurrent = current.map { mutation.baseRev < $0.rev } ?? false
-            let verdict = rule.resolve(incoming: mutation.fieldState, current: current?.fieldState, concurrent: concurrent)
-            if verdict.winner == .incoming {
-                result.state = try await writer.storeState(account: account, article: mutation.articleID,
-                                                           field: mutation.field, state: mutation.fieldState)
-            } else {
-                result.status = .conflict
+
+        func store(_ writer: inout Writer, account: String) async throws {
+            if !changed.isEmpty {
+                let rows = changed.values.map { ($0.article, $0.field, states[Self.key($0.article, $0.field)]!) }
+                try await writer.query("""
+                    INSERT INTO field_state (account, article_id, field, value, changed_at, device, seq)
+                    SELECT \(account), * FROM unnest(\(rows.map(\.0))::text[], \(rows.map(\.1.rawValue))::text[],
+                        \(rows.map(\.2.value))::boolean[], \(rows.map(\.2.changedAt.milliseconds))::bigint[],
+                        \(rows.map(\.2.device))::text[], \(rows.map(\.2.rev))::bigint[])
+                    ON CONFLICT (account, article_id, field) DO UPDATE SET
+                        value = excluded.value, changed_at = excluded.changed_at, device = excluded.device, seq = excluded.seq
+                    """)
+            }
+            if !newSeen.isEmpty {
+                try await writer.query("""
+                    INSERT INTO seen_mutation (account, mutation_id, status, result_json)
+                    SELECT \(account), * FROM unnest(\(newSeen.map(\.id))::text[], \(newSeen.map(\.status))::text[],
+                        \(newSeen.map(\.json))::text[])
+                    """)
             }
         }
-        let json = String(decoding: try encoder.encode(result), as: UTF8.self)
-        try await writer.query("""
-            INSERT INTO seen_mutation (account, mutation_id, status, result_json)
-            VALUES (\(account), \(mutation.mutationID), \(result.status.rawValue), \(json))
-            """)
-        return result
     }
 
     public func publish(_ items: [FeedItem]) async throws -> [PublishedRevision] {
@@ -493,7 +560,7 @@ public final class PostgresFeedStore: FeedStorage {
 
     public func expireTokens() async throws {
         try await write { writer in
-            try await writer.query("UPDATE server_state SET token_epoch = token_epoch + 1 WHERE id = 1")
+            _ = try await writer.query("UPDATE server_state SET token_epoch = token_epoch + 1 WHERE id = 1")
         }
     }
 
