@@ -116,17 +116,18 @@ import Testing
         #expect(error?.description.contains("\n") == false)
     }
 
-    @Test func embeddedMigrationsMatchSchemaServer() throws {
+    @Test(arguments: [("Schema/server", ServerSchema.migrations), ("Schema/server/postgres", PostgresSchema.migrations)])
+    func embeddedMigrationsMatchSchemaServer(path: String, migrations: [(name: String, sql: String)]) throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Schema/server")
+            .deletingLastPathComponent().appendingPathComponent(path)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { $0.range(of: #"^[0-9]{3}_.*\.sql$"#, options: .regularExpression) != nil }.sorted()
         #expect(!files.isEmpty)
-        #expect(ServerSchema.migrations.map(\.name) == files.map { String($0.dropLast(4)) })
-        for (migration, file) in zip(ServerSchema.migrations, files) {
+        #expect(migrations.map(\.name) == files.map { String($0.dropLast(4)) })
+        for (migration, file) in zip(migrations, files) {
             var sql = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             while sql.hasSuffix("\n") { sql.removeLast() }
-            #expect(migration.sql == sql, "\(file) differs from ServerSchema.generated.swift: run Tools/embed-sql")
+            #expect(migration.sql == sql, "\(path)/\(file) differs from its generated Swift file: run Tools/embed-sql")
         }
     }
 }
