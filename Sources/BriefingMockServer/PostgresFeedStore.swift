@@ -7,16 +7,17 @@ import PostgresNIO
 /// The mock server's store in a PostgreSQL database (`--database postgres://…`), which several server
 /// instances may share: they hand out change tokens either understands and judge duplicate pushes once.
 ///
-/// How the database, not the process, keeps the protocol's promises:
-/// - Every transaction that takes sequence numbers first locks the single `server_state` row
-///   (`SELECT … FOR UPDATE`) and writes the advanced `sequence` back before committing. Writers on all
-///   instances are serialized on that row, so numbers commit in the order they are handed out: a pull
-///   (one REPEATABLE READ snapshot, the position and the changes read together) never sees sequence N+1
-///   without N, and never skips a change that commits later with a lower number.
-/// - A push reads its Idempotency-Key and mutation ids after taking that lock, so a duplicate push sent
-///   to another instance at the same time waits and then replays the stored answer or answers
-///   `duplicate`. The primary keys on (account, key) and (account, mutation_id) back this up: a second
-///   record could only fail its transaction, never be applied twice.
+/// How the database, not the process, keeps the protocol's promises (Schema/protocol.md §10):
+/// - Sequence numbers are taken from the single `server_state` row under its row lock (`FOR UPDATE`, or the
+///   `UPDATE … RETURNING` of a push), held to the commit. Writers on all instances queue on that row, so
+///   numbers commit in the order they are handed out: a pull (one REPEATABLE READ snapshot, the position
+///   and the changes read together) never sees N+1 without N, and never skips a change that commits
+///   later with a lower number.
+/// - A push or device mark first takes its account's advisory lock (`pg_advisory_xact_lock`), then reads
+///   its Idempotency-Key and mutation ids: a duplicate push sent to another instance at the same time waits,
+///   then replays the stored answer or answers `duplicate`. The primary keys on (account, key) and
+///   (account, mutation_id) back this up: a second record could only fail its transaction, never apply a
+///   mark twice. Pushes of different accounts judge in parallel and meet only at the sequence row.
 public final class PostgresFeedStore: FeedStorage {
     let client: PostgresClient
     let logger: Logger
@@ -45,7 +46,8 @@ public final class PostgresFeedStore: FeedStorage {
         }
         var pooled = PostgresClient.Configuration(host: endpoint.host, port: endpoint.port, username: endpoint.user,
                                                   password: endpoint.password, database: endpoint.database, tls: .disable)
-        pooled.options.maximumConnections = 16
+        // Room for pulls while pushes of many accounts wait for their locks.
+        pooled.options.maximumConnections = 48
         let client = PostgresClient(configuration: pooled, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
@@ -129,9 +131,11 @@ public final class PostgresFeedStore: FeedStorage {
 
     /// Runs `body` in a READ COMMITTED transaction holding the `server_state` row lock; `Writer` hands out
     /// sequence numbers and stores the last one before the commit.
-    func write<Result: Sendable>(_ body: @Sendable (inout Writer) async throws -> Result) async throws -> Result {
+    func write<Result: Sendable>(account: String? = nil,
+                                 _ body: @Sendable (inout Writer) async throws -> Result) async throws -> Result {
         try await Self.unwrappingTransactionErrors { try await client.withConnection { connection in
             try await connection.withTransaction(logger: logger) { connection in
+                if let account { try await Self.lock(account: account, connection, logger: logger) }
                 let rows = try await connection.query(
                     "SELECT sequence, token_epoch FROM server_state WHERE id = 1 FOR UPDATE", logger: logger)
                 var counters: ServerCounters?
@@ -169,6 +173,13 @@ public final class PostgresFeedStore: FeedStorage {
                 throw error
             }
         }
+    }
+
+    /// Takes the account's lock for the rest of the transaction: everything that judges one account's state
+    /// (pushes, device marks) queues here, on every instance. Always before the `server_state` lock, never
+    /// after it, so the two cannot deadlock.
+    static func lock(account: String, _ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(1297, hashtext(\(account)))", logger: logger)
     }
 
     /// PostgresNIO wraps whatever a transaction's body throws; the routes need the store's own errors
@@ -327,46 +338,66 @@ public final class PostgresFeedStore: FeedStorage {
         }
     }
 
+    /// A push holds its account's lock while it judges, and the `server_state` lock only from taking its
+    /// sequence numbers to the commit: pushes of different accounts judge in parallel, and a push whose
+    /// marks all lose or repeat takes no sequence number and never waits for the global lock.
     public func push(account: String, key: String, body: Data, request: Result<PushRequest, PushRejection>,
                      policy: ConflictPolicy, serverTime: Timestamp) async throws -> StoredResponse {
-        try await write { writer in
-            for try await (storedBody, status, response) in try await writer.query("""
-                SELECT request_body, response_status, response_body FROM idempotency_record
-                WHERE account = \(account) AND key = \(key)
-                """).decode((Data, Int, Data).self) {
-                guard storedBody == body else { throw PushRejection.keyReusedWithDifferentBody }
-                return StoredResponse(status: status, body: response)
+        try await Self.unwrappingTransactionErrors { try await client.withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                try await Self.lock(account: account, connection, logger: logger)
+                // Numbers handed out before the global lock are provisional, far above any real one.
+                var writer = Writer(connection: connection, logger: logger,
+                                    counters: ServerCounters(sequence: PushBatch.provisionalBase, epoch: 0))
+                for try await (storedBody, status, response) in try await writer.query("""
+                    SELECT request_body, response_status, response_body FROM idempotency_record
+                    WHERE account = \(account) AND key = \(key)
+                    """).decode((Data, Int, Data).self) {
+                    guard storedBody == body else { throw PushRejection.keyReusedWithDifferentBody }
+                    return StoredResponse(status: status, body: response)
+                }
+                let mutations = try request.get().mutations
+                guard mutations.count <= Endpoint.maxMutationsPerPush else {
+                    throw PushRejection.tooManyMutations(mutations.count)
+                }
+                var batch = try await PushBatch.load(&writer, account: account, mutations: mutations)
+                var counts = AccountCounters()
+                var results: [MutationResult] = []
+                for mutation in mutations {
+                    let result = batch.judge(mutation, policy: policy, writer: &writer)
+                    counts.count(result.status)
+                    results.append(result)
+                }
+                let taken = writer.counters.sequence - PushBatch.provisionalBase
+                if taken > 0 {
+                    var last: Int64?
+                    for try await sequence in try await writer.query("""
+                        UPDATE server_state SET sequence = sequence + \(taken) WHERE id = 1 RETURNING sequence
+                        """).decode(Int64.self) {
+                        last = sequence
+                    }
+                    guard let last else { throw PostgresStoreError.missingServerState }
+                    batch.renumber(&results, by: last - taken - PushBatch.provisionalBase)
+                }
+                let encoder = WireCoding.encoder()
+                try await batch.store(&writer, account: account, results: results, encoder: encoder)
+                try await writer.query("""
+                    INSERT INTO account_counters (account, mutations_applied, mutations_duplicate, mutations_conflict)
+                    VALUES (\(account), \(counts.applied), \(counts.duplicate), \(counts.conflict))
+                    ON CONFLICT (account) DO UPDATE SET
+                        mutations_applied = account_counters.mutations_applied + excluded.mutations_applied,
+                        mutations_duplicate = account_counters.mutations_duplicate + excluded.mutations_duplicate,
+                        mutations_conflict = account_counters.mutations_conflict + excluded.mutations_conflict
+                    """)
+                let response = StoredResponse(
+                    status: 200, body: try encoder.encode(PushResponse(serverTime: serverTime, results: results)))
+                try await writer.query("""
+                    INSERT INTO idempotency_record (account, key, request_body, response_status, response_body)
+                    VALUES (\(account), \(key), \(body), \(response.status), \(response.body))
+                    """)
+                return response
             }
-            let mutations = try request.get().mutations
-            guard mutations.count <= Endpoint.maxMutationsPerPush else {
-                throw PushRejection.tooManyMutations(mutations.count)
-            }
-            let encoder = WireCoding.encoder()
-            var batch = try await PushBatch.load(&writer, account: account, mutations: mutations)
-            var counts = AccountCounters()
-            var results: [MutationResult] = []
-            for mutation in mutations {
-                let result = try batch.judge(mutation, policy: policy, encoder: encoder, writer: &writer)
-                counts.count(result.status)
-                results.append(result)
-            }
-            try await batch.store(&writer, account: account)
-            try await writer.query("""
-                INSERT INTO account_counters (account, mutations_applied, mutations_duplicate, mutations_conflict)
-                VALUES (\(account), \(counts.applied), \(counts.duplicate), \(counts.conflict))
-                ON CONFLICT (account) DO UPDATE SET
-                    mutations_applied = account_counters.mutations_applied + excluded.mutations_applied,
-                    mutations_duplicate = account_counters.mutations_duplicate + excluded.mutations_duplicate,
-                    mutations_conflict = account_counters.mutations_conflict + excluded.mutations_conflict
-                """)
-            let response = StoredResponse(
-                status: 200, body: try encoder.encode(PushResponse(serverTime: serverTime, results: results)))
-            try await writer.query("""
-                INSERT INTO idempotency_record (account, key, request_body, response_status, response_body)
-                VALUES (\(account), \(key), \(body), \(response.status), \(response.body))
-                """)
-            return response
-        }
+        } }
     }
 
     /// One push judged in memory between a few set-wise statements: what the push's mutations touch is read
@@ -374,12 +405,18 @@ public final class PostgresFeedStore: FeedStorage {
     /// `FeedStore.judge` does one at a time, and the new states and seen ids are written in one statement
     /// each. Every statement runs in the writer's transaction, under its lock.
     struct PushBatch {
+        /// Where provisional sequence numbers start: above any real one, so a mark judged against a state
+        /// this push just wrote counts as concurrent, exactly as against a real new number.
+        static let provisionalBase: Int64 = 1 << 62
+
         var seen: Set<String> = []
         var live: Set<String> = []
         var states: [String: StateRecord] = [:]
         /// The states to store, by "article|field", in the order first changed.
         var changed: [String: (article: String, field: StateField)] = [:]
-        var newSeen: [(id: String, status: String, json: String)] = []
+        /// The mutation ids this push judges (not duplicates), by index into its results.
+        var judged: [Int] = []
+        private var count = 0
 
         static func key(_ article: String, _ field: StateField) -> String { article + "|" + field.rawValue }
 
@@ -408,8 +445,8 @@ public final class PostgresFeedStore: FeedStorage {
             return batch
         }
 
-        mutating func judge(_ mutation: Mutation, policy: ConflictPolicy, encoder: JSONEncoder,
-                            writer: inout Writer) throws -> MutationResult {
+        mutating func judge(_ mutation: Mutation, policy: ConflictPolicy, writer: inout Writer) -> MutationResult {
+            defer { count += 1 }
             let rule = mutation.rule ?? policy.rule(for: mutation.field)
             let key = Self.key(mutation.articleID, mutation.field)
             let current = states[key]
@@ -435,12 +472,23 @@ public final class PostgresFeedStore: FeedStorage {
                 }
             }
             seen.insert(mutation.mutationID)
-            newSeen.append((mutation.mutationID, result.status.rawValue,
-                            String(decoding: try encoder.encode(result), as: UTF8.self)))
+            judged.append(count)
             return result
         }
 
-        func store(_ writer: inout Writer, account: String) async throws {
+        /// Moves provisional sequence numbers onto the real ones taken under the global lock.
+        mutating func renumber(_ results: inout [MutationResult], by offset: Int64) {
+            for key in changed.keys where states[key]!.rev > Self.provisionalBase {
+                states[key]!.rev += offset
+            }
+            for index in results.indices {
+                if let rev = results[index].state?.rev, rev > Self.provisionalBase {
+                    results[index].state!.rev = rev + offset
+                }
+            }
+        }
+
+        func store(_ writer: inout Writer, account: String, results: [MutationResult], encoder: JSONEncoder) async throws {
             if !changed.isEmpty {
                 let rows = changed.values.map { ($0.article, $0.field, states[Self.key($0.article, $0.field)]!) }
                 try await writer.query("""
@@ -451,6 +499,10 @@ public final class PostgresFeedStore: FeedStorage {
                     ON CONFLICT (account, article_id, field) DO UPDATE SET
                         value = excluded.value, changed_at = excluded.changed_at, device = excluded.device, seq = excluded.seq
                     """)
+            }
+            let newSeen = try judged.map { index in
+                (id: results[index].mutationID, status: results[index].status.rawValue,
+                 json: String(decoding: try encoder.encode(results[index]), as: UTF8.self))
             }
             if !newSeen.isEmpty {
                 try await writer.query("""
@@ -514,7 +566,7 @@ public final class PostgresFeedStore: FeedStorage {
     }
 
     public func record(_ mark: DeviceMark, account: String, policy: ConflictPolicy) async throws -> DeviceMarkResult {
-        try await write { writer in
+        try await write(account: account) { writer in
             guard try await writer.isLive(article: mark.id) else { return DeviceMarkResult(status: .gone, state: nil) }
             let current = try await writer.state(account: account, article: mark.id, field: mark.field)
             let concurrent = current.map { current in mark.baseRev.map { $0 < current.rev } ?? false } ?? false
