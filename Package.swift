@@ -13,12 +13,14 @@ let package = Package(
     platforms: [.macOS(.v13), .iOS(.v16)],
     products: [
         .executable(name: "briefing", targets: ["briefing"]),
+        .executable(name: "briefing-urlsession", targets: ["briefing-urlsession"]),
         .executable(name: "briefing-mock-server", targets: ["briefing-mock-server"]),
         // What an app links: the store, the sync engine and the facade over them. No libcurl.
         .library(name: "BriefingKit", targets: ["BriefingKit"]),
         // The libcurl transport, for Linux front ends.
         .library(name: "BriefingCurl", targets: ["BriefingCurl"]),
         .library(name: "BriefingURLSession", targets: ["BriefingURLSession"]),
+        .executable(name: "briefing-scenario", targets: ["briefing-scenario"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // The mock server's PostgreSQL store (`--database postgres://…`).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Values and rules: articles, field states, conflict rules, the hybrid clock. Foundation only.
@@ -50,21 +53,26 @@ let package = Package(
         ]),
         // The facade an app links: open a store, sync (async, cancellable), observe events, read and mark.
         .target(name: "BriefingKit", dependencies: ["BriefingModel", "BriefingStore", "BriefingSync"]),
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
+        // libcurl's API (headers from libcurl4-openssl-dev), with the library itself loaded by dlopen on the
+        // first call rather than linked: commands that never touch the network start without it.
+        .target(name: "CCurl"),
         // Transport on libcurl.
         .target(name: "BriefingCurl", dependencies: ["CCurl", "BriefingSync"]),
         // Transport on URLSession (FoundationNetworking on Linux): what an app on an Apple platform plugs in.
         .target(name: "BriefingURLSession", dependencies: ["BriefingSync"]),
-        // The CLI.
-        .executableTarget(name: "briefing", dependencies: [
-            "BriefingKit", "BriefingModel", "BriefingStore", "BriefingSync", "BriefingCurl", "BriefingURLSession", "BriefingText",
+        // The CLI's commands, with the transport left to the executable (`runBriefing(transport:)`); the
+        // sources stay in Sources/briefing.
+        .target(name: "BriefingCLI", dependencies: [
+            "BriefingKit", "BriefingModel", "BriefingStore", "BriefingSync", "BriefingText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], path: "Sources/briefing"),
+        // The CLI on libcurl, without FoundationNetworking: reading commands start like a small C tool
+        // (docs/BENCHMARKS.md, "Start-up").
+        .executableTarget(name: "briefing", dependencies: ["BriefingCLI", "BriefingCurl"], path: "Sources/Entry/briefing"),
+        // The same CLI on URLSession; `briefing` runs it for BRIEFING_TRANSPORT=urlsession.
+        .executableTarget(name: "briefing-urlsession", dependencies: ["BriefingCLI", "BriefingURLSession"],
+                          path: "Sources/Entry/briefing-urlsession"),
         // The mock feed service: Hummingbird routes, its own GRDB store, admin API, fault injection.
         .target(name: "BriefingMockServer", dependencies: [
             "BriefingModel", "BriefingProtocol",
@@ -79,6 +87,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: swift6),
+
+        // Conflict scenarios: the YAML format, the runner (devices in-process through BriefingKit on libcurl, the
+        // server through the protocol and its admin API only) and the reports (text, JSON, JUnit XML, HTML).
+        .target(name: "BriefingScenario", dependencies: [
+            "BriefingKit", "BriefingCurl", "BriefingText",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "briefing-scenario", dependencies: [
+            "BriefingScenario", "BriefingModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // libFuzzer targets over the real modules (Tools/fuzz builds them with -sanitize=fuzzer,address
         // -DFUZZING into .build-fuzz); an ordinary build replays the corpus files given as arguments.
@@ -117,6 +137,9 @@ let package = Package(
         ], swiftSettings: swift6),
         // End-to-end: the real `briefing` binary against the real `briefing-mock-server` process.
         .testTarget(name: "EndToEndTests", dependencies: ["BriefingModel", "BriefingProtocol", "BriefingTestSupport"]),
+        // The scenario library run by the real `briefing-scenario` against runner-started and separately started
+        // servers; failure output, JUnit XML, and the HTML timeline in a headless browser.
+        .testTarget(name: "ScenarioTests", dependencies: ["BriefingScenario", "BriefingTestSupport"]),
         // Property test: three client stores and a fourth device against one real mock-server process,
         // random marks, edits, deletes and token expiry, checked against an independent oracle.
         .testTarget(name: "ConvergenceTests", dependencies: [

@@ -26,7 +26,8 @@ extension MockFeedService {
     /// `POST /admin/state`: a mark by another device, judged by the server's policy.
     func recordDeviceMark(_ request: Request, context: MockServerContext) async throws -> Response {
         let mark = try Self.decode(DeviceMark.self, from: try await Self.body(of: request, context: context))
-        return try .json(try await store.record(mark, account: mark.account ?? defaultAccount, policy: configuration.policy))
+        return try .json(try await store.record(mark, account: mark.account ?? defaultAccount, policy: configuration.policy,
+                                                clock: PushClock(serverNow: clock.now(), bound: configuration.maxClockOffset)))
     }
 
     /// `GET /admin/state?account=A`: every article with that account's state (default account without
@@ -47,7 +48,7 @@ extension MockFeedService {
             if let status = fault.status, !(100...599).contains(status) {
                 throw WireError(.badRequest, "status must be an HTTP status code (100-599)")
             }
-            if let delay = fault.delayMs, delay < 0 { throw WireError(.badRequest, "delay_ms must not be negative") }
+            if let problem = fault.problem { throw WireError(.badRequest, problem) }
             faults.arm(fault)
         }
         return try .json(["pending": faults.pending])
@@ -67,9 +68,9 @@ extension MockFeedService {
 
     /// `POST /admin/reset`: back to the seeds, counters zeroed, every token expired.
     func reset(_ request: Request, context: MockServerContext) async throws -> Response {
-        try await store.reset(seeds: configuration.seeds)
+        try await store.reset(seeds: configuration.seeds, generated: configuration.generated)
         faults.clear()
-        return try .json(["articles": configuration.seeds.count])
+        return try .json(["articles": configuration.seeds.count + configuration.generated])
     }
 
     private static func body(of request: Request, context: MockServerContext) async throws -> Data {

@@ -14,6 +14,18 @@ public struct Fault: Codable, Sendable, Equatable {
         case truncate
         /// Answer 200 with a body that is not JSON.
         case malformed
+        /// Accept the request and never answer; the connection is held until the client closes it, or
+        /// `holdMs` (default 600000) passes, so the client's request timeout fires.
+        case hang
+        /// Send the whole answer, paced at `bytesPerSecond` (default 65536) in small chunks.
+        case slow
+        /// Send the headers and `afterBytes` bytes of the body (default: half), then a TCP reset (RST).
+        case reset
+        /// Wait `delayMs` ± a uniformly random `jitterMs` (default 0), then answer normally.
+        case latency
+        /// Handle the request as usual (a push is judged and committed, its answer stored under its
+        /// Idempotency-Key), then close the connection without answering.
+        case applyThenDrop = "apply-then-drop"
     }
 
     public var kind: Kind
@@ -22,15 +34,49 @@ public struct Fault: Codable, Sendable, Equatable {
     public var delayMs: Int?
     public var count: Int?
     public var path: String?
+    public var holdMs: Int?
+    public var bytesPerSecond: Int?
+    public var afterBytes: Int?
+    public var jitterMs: Int?
 
     enum CodingKeys: String, CodingKey {
         case kind, status, count, path
         case retryAfter = "retry_after"
         case delayMs = "delay_ms"
+        case holdMs = "hold_ms"
+        case bytesPerSecond = "bytes_per_second"
+        case afterBytes = "after_bytes"
+        case jitterMs = "jitter_ms"
     }
 
-    /// The path prefix a request must have to be hit; any protocol request by default.
-    var pathPrefix: String { path ?? "/v1/" }
+    public init(kind: Kind, status: Int? = nil, retryAfter: Int? = nil, delayMs: Int? = nil, count: Int? = nil,
+                path: String? = nil, holdMs: Int? = nil, bytesPerSecond: Int? = nil, afterBytes: Int? = nil,
+                jitterMs: Int? = nil) {
+        self.kind = kind
+        self.status = status
+        self.retryAfter = retryAfter
+        self.delayMs = delayMs
+        self.count = count
+        self.path = path
+        self.holdMs = holdMs
+        self.bytesPerSecond = bytesPerSecond
+        self.afterBytes = afterBytes
+        self.jitterMs = jitterMs
+    }
+
+    /// The path prefix a request must have to be hit: any protocol request by default, pushes for
+    /// `apply-then-drop` (the only requests it means something for).
+    var pathPrefix: String { path ?? (kind == .applyThenDrop ? "/v1/mutations" : "/v1/") }
+
+    /// Why the fault cannot be armed as given, if it cannot.
+    public var problem: String? {
+        for (name, value) in [("delay_ms", delayMs), ("hold_ms", holdMs), ("after_bytes", afterBytes),
+                              ("jitter_ms", jitterMs), ("retry_after", retryAfter)] {
+            if let value, value < 0 { return "\(name) must not be negative, got \(value)" }
+        }
+        if let bytesPerSecond, bytesPerSecond < 1 { return "bytes_per_second must be at least 1, got \(bytesPerSecond)" }
+        return nil
+    }
 }
 
 /// The armed faults, in the order they were armed; each request takes the first one matching its path.

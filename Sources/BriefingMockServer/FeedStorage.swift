@@ -21,19 +21,24 @@ public protocol FeedStorage: Sendable {
     func changes(after token: String?, limit: Int, account: String) async throws -> ChangePage
     /// Judges a push of `account`, or replays the response stored under its Idempotency-Key.
     func push(account: String, key: String, body: Data, request: Result<PushRequest, PushRejection>,
-              policy: ConflictPolicy, serverTime: Timestamp) async throws -> StoredResponse
+              policy: ConflictPolicy, clock: PushClock) async throws -> StoredResponse
     /// Inserts or updates articles (shared by all accounts).
     func publish(_ items: [FeedItem]) async throws -> [PublishedRevision]
+    /// Publishes `GeneratedArticles` `0..<count` (`--generate`) into a store without articles.
+    func publishGenerated(count: Int) async throws
     /// Tombstones articles; returns the ids now deleted and the ids never stored.
     func delete(ids: [String]) async throws -> (deleted: [String], unknown: [String])
-    /// Judges a mark another device of `account` made.
-    func record(_ mark: DeviceMark, account: String, policy: ConflictPolicy) async throws -> DeviceMarkResult
-    /// Every article with the state `account` sees, and that account's push counters.
+    /// Judges a mark another device of `account` made (its `changed_at` bounded by `clock`).
+    func record(_ mark: DeviceMark, account: String, policy: ConflictPolicy,
+                clock: PushClock) async throws -> DeviceMarkResult
+    /// Every article with the state `account` sees, and that account's push counters (with how many of
+    /// its pushed mutations had their time rebased or clamped).
     func snapshot(account: String) async throws -> ServerSnapshot
     /// Expires every change token issued so far.
     func expireTokens() async throws
-    /// Empties the store (every account), expires every token and publishes `seeds` again.
-    func reset(seeds: [FeedItem]) async throws
+    /// Empties the store (every account), expires every token and publishes `seeds` and `generated`
+    /// generated articles again.
+    func reset(seeds: [FeedItem], generated: Int) async throws
     /// Releases connections; the store is not used afterwards.
     func close() async
 }

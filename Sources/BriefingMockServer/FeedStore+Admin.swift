@@ -30,10 +30,17 @@ public struct DeviceMark: Codable, Sendable {
     var fieldState: FieldState { FieldState(value: value, changedAt: changedAt, device: device) }
 }
 
-/// The outcome of a device mark: `applied`, `conflict` or `gone`, and the field's state after judging.
+/// The outcome of a device mark: `applied`, `conflict` or `gone`, the field's state after judging, and how
+/// far a `changed_at` more than ε ahead of the server was moved back (clamped to the server's time).
 public struct DeviceMarkResult: Codable, Sendable {
     public var status: MutationStatus
     public var state: StateRecord?
+    public var clockAdjustedMs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case status, state
+        case clockAdjustedMs = "clock_adjusted_ms"
+    }
 }
 
 /// What `GET /admin/state` shows: every article with one account's state, and that account's push counters.
@@ -64,6 +71,8 @@ public struct ServerSnapshot: Sendable, Encodable {
     public var mutationsApplied: Int64
     public var mutationsDuplicate: Int64
     public var mutationsConflict: Int64
+    /// Pushed mutations whose `changed_at` was rebased or clamped (`clock_adjusted_ms` in their result).
+    public var mutationsClockAdjusted: Int64
     public var sequence: Int64
 
     enum CodingKeys: String, CodingKey {
@@ -71,6 +80,7 @@ public struct ServerSnapshot: Sendable, Encodable {
         case mutationsApplied = "mutations_applied"
         case mutationsDuplicate = "mutations_duplicate"
         case mutationsConflict = "mutations_conflict"
+        case mutationsClockAdjusted = "mutations_clock_adjusted"
     }
 }
 
@@ -122,18 +132,23 @@ extension FeedStore {
         }
     }
 
-    /// Judges a mark made by another device of `account` with the server's policy and the shared conflict rules.
-    public func record(_ mark: DeviceMark, account: String, policy: ConflictPolicy) async throws -> DeviceMarkResult {
+    /// Judges a mark made by another device of `account` with the server's policy and the shared conflict
+    /// rules. It carries no clock reading, so a `changed_at` more than ε past the server's time is clamped to it.
+    public func record(_ mark: DeviceMark, account: String, policy: ConflictPolicy,
+                       clock: PushClock) async throws -> DeviceMarkResult {
         try await writer.write { db in
             guard try Self.isLive(db, article: mark.id) else { return DeviceMarkResult(status: .gone, state: nil) }
             let current = try Self.state(db, account: account, article: mark.id, field: mark.field)
             let concurrent = current.map { current in mark.baseRev.map { $0 < current.rev } ?? false } ?? false
+            let (incoming, adjustment) = clock.judged(mark.fieldState)
             let verdict = policy.rule(for: mark.field)
-                .resolve(incoming: mark.fieldState, current: current?.fieldState, concurrent: concurrent)
-            guard verdict.winner == .incoming else { return DeviceMarkResult(status: .conflict, state: current) }
+                .resolve(incoming: incoming, current: current?.fieldState, concurrent: concurrent)
+            guard verdict.winner == .incoming else {
+                return DeviceMarkResult(status: .conflict, state: current, clockAdjustedMs: adjustment)
+            }
             let stored = try Self.storeState(db, account: account, article: mark.id, field: mark.field,
-                                             state: mark.fieldState)
-            return DeviceMarkResult(status: .applied, state: stored)
+                                             state: incoming)
+            return DeviceMarkResult(status: .applied, state: stored, clockAdjustedMs: adjustment)
         }
     }
 
@@ -156,9 +171,13 @@ extension FeedStore {
                                                        deleted: row["deleted"], read: states[id]?[.read],
                                                        starred: states[id]?[.starred])
                 }
+            let adjusted = try Int64.fetchOne(db, sql: """
+                SELECT count(*) FROM seen_mutation
+                WHERE account = ? AND json_extract(result_json, '$.clock_adjusted_ms') IS NOT NULL
+                """, arguments: [account]) ?? 0
             return ServerSnapshot(articles: articles, mutationsApplied: pushes.applied,
                                   mutationsDuplicate: pushes.duplicate, mutationsConflict: pushes.conflict,
-                                  sequence: counters.sequence)
+                                  mutationsClockAdjusted: adjusted, sequence: counters.sequence)
         }
     }
 
@@ -169,8 +188,9 @@ extension FeedStore {
         }
     }
 
-    /// Empties the store, zeroes the sequence and counters, bumps the epoch and publishes `seeds` again.
-    public func reset(seeds: [FeedItem]) async throws {
+    /// Empties the store, zeroes the sequence and counters, bumps the epoch and publishes `seeds` and
+    /// `generated` generated articles again.
+    public func reset(seeds: [FeedItem], generated: Int = 0) async throws {
         try await writer.write { db in
             try db.execute(sql: """
                 DELETE FROM field_state;
@@ -181,6 +201,7 @@ extension FeedStore {
                 UPDATE server_state SET sequence = 0, token_epoch = token_epoch + 1 WHERE id = 1;
                 """)
             _ = try Self.publish(db, seeds)
+            try Self.publishGenerated(db, count: generated)
         }
     }
 }

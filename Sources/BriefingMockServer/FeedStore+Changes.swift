@@ -8,7 +8,8 @@ public struct ExpiredChangeToken: Error, Sendable {}
 
 /// One page of changes after a token, before it is dressed as a JSON Feed document.
 public struct ChangePage: Sendable {
-    public var items: [FeedItem]
+    /// Live articles whose content changed, as stored (their JSON is spliced into the page, not re-encoded).
+    var items: [StoredItem]
     public var deleted: [String]
     public var states: [StateChange]
     public var nextToken: ChangeToken
@@ -70,12 +71,9 @@ extension FeedStore {
                 }
             }
             let embedded = try Self.states(db, account: account, articles: itemRows.map(\.id))
-            let decoder = WireCoding.decoder()
-            let items = try itemRows.map { row in
-                var item = try decoder.decode(FeedItem.self, from: Data(row.json.utf8))
+            let items = itemRows.map { row in
                 let current = embedded[row.id] ?? [:]
-                item.briefing = ItemInfo(revision: row.revision, read: current[.read], starred: current[.starred])
-                return item
+                return StoredItem(json: row.json, revision: row.revision, read: current[.read], starred: current[.starred])
             }
             return ChangePage(items: items, deleted: deleted, states: states,
                               nextToken: ChangeToken(epoch: counters.epoch, sequence: next), hasMore: hasMore)

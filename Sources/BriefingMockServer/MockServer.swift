@@ -11,7 +11,8 @@ public enum MockServer {
     /// The router of a service; also what in-process tests drive.
     public static func router(for service: MockFeedService) -> Router<MockServerContext> {
         let router = Router(context: MockServerContext.self)
-        router.add(middleware: ServerTimeMiddleware(clock: service.clock))
+        router.add(middleware: ServerTimeMiddleware(clock: service.clock,
+                                                    maxClockOffset: service.configuration.maxClockOffset))
         router.add(middleware: ErrorBodyMiddleware())
 
         let protocolRoutes = router.group("v1")

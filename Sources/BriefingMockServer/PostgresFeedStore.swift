@@ -7,7 +7,7 @@ import PostgresNIO
 /// The mock server's store in a PostgreSQL database (`--database postgres://…`), which several server
 /// instances may share: they hand out change tokens either understands and judge duplicate pushes once.
 ///
-/// How the database, not the process, keeps the protocol's promises (Schema/protocol.md §10):
+/// How the database, not the process, keeps the protocol's promises (Schema/protocol.md §11):
 /// - Sequence numbers are taken from the single `server_state` row under its row lock (`FOR UPDATE`, or the
 ///   `UPDATE … RETURNING` of a push), held to the commit. Writers on all instances queue on that row, so
 ///   numbers commit in the order they are handed out: a pull (one REPEATABLE READ snapshot, the position
@@ -326,12 +326,10 @@ public final class PostgresFeedStore: FeedStorage {
                         value: value, changedAt: Timestamp(milliseconds: changedAt), device: device, rev: seq)
                 }
             }
-            let decoder = WireCoding.decoder()
-            let items = try itemRows.map { row in
-                var item = try decoder.decode(FeedItem.self, from: Data(row.json.utf8))
+            // The stored JSON is spliced into the page as the SQLite store does, so both write the same bytes.
+            let items = itemRows.map { row in
                 let current = embedded[row.id] ?? [:]
-                item.briefing = ItemInfo(revision: row.revision, read: current[.read], starred: current[.starred])
-                return item
+                return StoredItem(json: row.json, revision: row.revision, read: current[.read], starred: current[.starred])
             }
             return ChangePage(items: items, deleted: deleted, states: states,
                               nextToken: ChangeToken(epoch: counters.epoch, sequence: next), hasMore: hasMore)
@@ -342,7 +340,7 @@ public final class PostgresFeedStore: FeedStorage {
     /// sequence numbers to the commit: pushes of different accounts judge in parallel, and a push whose
     /// marks all lose or repeat takes no sequence number and never waits for the global lock.
     public func push(account: String, key: String, body: Data, request: Result<PushRequest, PushRejection>,
-                     policy: ConflictPolicy, serverTime: Timestamp) async throws -> StoredResponse {
+                     policy: ConflictPolicy, clock: PushClock) async throws -> StoredResponse {
         try await Self.unwrappingTransactionErrors { try await client.withConnection { connection in
             try await connection.withTransaction(logger: logger) { connection in
                 try await Self.lock(account: account, connection, logger: logger)
@@ -364,7 +362,7 @@ public final class PostgresFeedStore: FeedStorage {
                 var counts = AccountCounters()
                 var results: [MutationResult] = []
                 for mutation in mutations {
-                    let result = batch.judge(mutation, policy: policy, writer: &writer)
+                    let result = batch.judge(mutation, policy: policy, clock: clock, writer: &writer)
                     counts.count(result.status)
                     results.append(result)
                 }
@@ -379,8 +377,10 @@ public final class PostgresFeedStore: FeedStorage {
                     guard let last else { throw PostgresStoreError.missingServerState }
                     batch.renumber(&results, by: last - taken - PushBatch.provisionalBase)
                 }
-                let encoder = WireCoding.encoder()
-                try await batch.store(&writer, account: account, results: results, encoder: encoder)
+                // Each result is encoded once (as the SQLite store does): stored with its mutation id and
+                // spliced into the response.
+                let encoded = results.map(FeedStore.encoded)
+                try await batch.store(&writer, account: account, results: results, encoded: encoded)
                 try await writer.query("""
                     INSERT INTO account_counters (account, mutations_applied, mutations_duplicate, mutations_conflict)
                     VALUES (\(account), \(counts.applied), \(counts.duplicate), \(counts.conflict))
@@ -389,8 +389,9 @@ public final class PostgresFeedStore: FeedStorage {
                         mutations_duplicate = account_counters.mutations_duplicate + excluded.mutations_duplicate,
                         mutations_conflict = account_counters.mutations_conflict + excluded.mutations_conflict
                     """)
-                let response = StoredResponse(
-                    status: 200, body: try encoder.encode(PushResponse(serverTime: serverTime, results: results)))
+                var json = WireJSONWriter(capacity: encoded.reduce(64) { $0 + $1.utf8.count + 1 })
+                json.pushResponse(serverTime: clock.serverNow, results: encoded)
+                let response = StoredResponse(status: 200, body: Data(json.buffer.readableBytesView))
                 try await writer.query("""
                     INSERT INTO idempotency_record (account, key, request_body, response_status, response_body)
                     VALUES (\(account), \(key), \(body), \(response.status), \(response.body))
@@ -445,7 +446,8 @@ public final class PostgresFeedStore: FeedStorage {
             return batch
         }
 
-        mutating func judge(_ mutation: Mutation, policy: ConflictPolicy, writer: inout Writer) -> MutationResult {
+        mutating func judge(_ mutation: Mutation, policy: ConflictPolicy, clock: PushClock,
+                            writer: inout Writer) -> MutationResult {
             defer { count += 1 }
             let rule = mutation.rule ?? policy.rule(for: mutation.field)
             let key = Self.key(mutation.articleID, mutation.field)
@@ -461,9 +463,11 @@ public final class PostgresFeedStore: FeedStorage {
                 result.state = nil
             } else {
                 let concurrent = current.map { mutation.baseRev < $0.rev } ?? false
-                let verdict = rule.resolve(incoming: mutation.fieldState, current: current?.fieldState, concurrent: concurrent)
+                let (incoming, adjustment) = clock.judged(mutation.fieldState)
+                result.clockAdjustedMs = adjustment
+                let verdict = rule.resolve(incoming: incoming, current: current?.fieldState, concurrent: concurrent)
                 if verdict.winner == .incoming {
-                    let stored = StateRecord(mutation.fieldState, rev: writer.nextSequence())
+                    let stored = StateRecord(incoming, rev: writer.nextSequence())
                     states[key] = stored
                     changed[key] = (mutation.articleID, mutation.field)
                     result.state = stored
@@ -488,7 +492,7 @@ public final class PostgresFeedStore: FeedStorage {
             }
         }
 
-        func store(_ writer: inout Writer, account: String, results: [MutationResult], encoder: JSONEncoder) async throws {
+        func store(_ writer: inout Writer, account: String, results: [MutationResult], encoded: [String]) async throws {
             if !changed.isEmpty {
                 let rows = changed.values.map { ($0.article, $0.field, states[Self.key($0.article, $0.field)]!) }
                 try await writer.query("""
@@ -500,9 +504,8 @@ public final class PostgresFeedStore: FeedStorage {
                         value = excluded.value, changed_at = excluded.changed_at, device = excluded.device, seq = excluded.seq
                     """)
             }
-            let newSeen = try judged.map { index in
-                (id: results[index].mutationID, status: results[index].status.rawValue,
-                 json: String(decoding: try encoder.encode(results[index]), as: UTF8.self))
+            let newSeen = judged.map { index in
+                (id: results[index].mutationID, status: results[index].status.rawValue, json: encoded[index])
             }
             if !newSeen.isEmpty {
                 try await writer.query("""
@@ -565,17 +568,21 @@ public final class PostgresFeedStore: FeedStorage {
         return (outcome.deleted, outcome.unknown)
     }
 
-    public func record(_ mark: DeviceMark, account: String, policy: ConflictPolicy) async throws -> DeviceMarkResult {
+    public func record(_ mark: DeviceMark, account: String, policy: ConflictPolicy,
+                       clock: PushClock) async throws -> DeviceMarkResult {
         try await write(account: account) { writer in
             guard try await writer.isLive(article: mark.id) else { return DeviceMarkResult(status: .gone, state: nil) }
             let current = try await writer.state(account: account, article: mark.id, field: mark.field)
             let concurrent = current.map { current in mark.baseRev.map { $0 < current.rev } ?? false } ?? false
+            let (incoming, adjustment) = clock.judged(mark.fieldState)
             let verdict = policy.rule(for: mark.field)
-                .resolve(incoming: mark.fieldState, current: current?.fieldState, concurrent: concurrent)
-            guard verdict.winner == .incoming else { return DeviceMarkResult(status: .conflict, state: current) }
+                .resolve(incoming: incoming, current: current?.fieldState, concurrent: concurrent)
+            guard verdict.winner == .incoming else {
+                return DeviceMarkResult(status: .conflict, state: current, clockAdjustedMs: adjustment)
+            }
             let stored = try await writer.storeState(account: account, article: mark.id, field: mark.field,
-                                                     state: mark.fieldState)
-            return DeviceMarkResult(status: .applied, state: stored)
+                                                     state: incoming)
+            return DeviceMarkResult(status: .applied, state: stored, clockAdjustedMs: adjustment)
         }
     }
 
@@ -604,9 +611,16 @@ public final class PostgresFeedStore: FeedStorage {
                 articles.append(ServerSnapshot.ArticleState(id: id, title: title, revision: revision, deleted: deleted,
                                                             read: states[id]?[.read], starred: states[id]?[.starred]))
             }
+            var adjusted: Int64 = 0
+            for try await count in try await connection.query("""
+                SELECT count(*) FROM seen_mutation
+                WHERE account = \(account) AND (result_json::jsonb -> 'clock_adjusted_ms') IS NOT NULL
+                """, logger: self.logger).decode(Int64.self) {
+                adjusted = count
+            }
             return ServerSnapshot(articles: articles, mutationsApplied: pushes.applied,
                                   mutationsDuplicate: pushes.duplicate, mutationsConflict: pushes.conflict,
-                                  sequence: counters.sequence)
+                                  mutationsClockAdjusted: adjusted, sequence: counters.sequence)
         }
     }
 
@@ -616,7 +630,7 @@ public final class PostgresFeedStore: FeedStorage {
         }
     }
 
-    public func reset(seeds: [FeedItem]) async throws {
+    public func reset(seeds: [FeedItem], generated: Int) async throws {
         try await write { writer in
             for statement: PostgresQuery in [
                 "DELETE FROM field_state", "DELETE FROM article", "DELETE FROM seen_mutation",
@@ -627,6 +641,29 @@ public final class PostgresFeedStore: FeedStorage {
             }
             writer.counters.sequence = 0
             _ = try await Self.publish(&writer, seeds)
+            try await Self.publishGenerated(&writer, count: generated)
+        }
+    }
+
+    public func publishGenerated(count: Int) async throws {
+        try await write { writer in try await Self.publishGenerated(&writer, count: count) }
+    }
+
+    /// Publishes `GeneratedArticles` `0..<count` at revision 1, a thousand rows per statement, as
+    /// `FeedStore.publishGenerated` does: only for a store without articles (the ids are new).
+    static func publishGenerated(_ writer: inout Writer, count: Int) async throws {
+        guard count > 0 else { return }
+        let encoder = WireCoding.encoder()
+        for start in stride(from: 0, to: count, by: 1000) {
+            let items = (start..<min(start + 1000, count)).map { GeneratedArticles.item($0) }
+            let json = try items.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+            let sequences = items.map { _ in writer.nextSequence() }
+            try await writer.query("""
+                INSERT INTO article (id, item_json, title, revision, content_seq, deleted, deleted_seq)
+                SELECT id, json, title, 1, seq, FALSE, NULL
+                FROM unnest(\(items.map(\.id))::text[], \(json)::text[], \(items.map { $0.title ?? "" })::text[],
+                            \(sequences)::bigint[]) AS t(id, json, title, seq)
+                """)
         }
     }
 }

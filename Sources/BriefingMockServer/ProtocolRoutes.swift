@@ -33,11 +33,12 @@ extension MockFeedService {
         } catch is ExpiredChangeToken {
             throw WireError(.gone, Self.expiredTokenMessage)
         }
-        let document = FeedDocument(
-            title: "Briefing", items: page.items,
-            briefing: PageInfo(nextToken: page.nextToken.description, hasMore: page.hasMore, serverTime: clock.now(),
-                               deleted: page.deleted, states: page.states))
-        var response = try Response.feed(document)
+        var writer = WireJSONWriter(capacity: page.items.reduce(4096) { $0 + $1.json.utf8.count + 200 })
+        writer.page(title: "Briefing", items: page.items,
+                    info: PageInfo(nextToken: page.nextToken.description, hasMore: page.hasMore, serverTime: clock.now(),
+                                   deleted: page.deleted, states: page.states))
+        var response = Response(status: .ok, headers: [.contentType: Endpoint.feedMediaType],
+                                body: .init(byteBuffer: writer.buffer))
         if let etag { response.headers[.eTag] = etag }
         return response
     }
@@ -66,9 +67,18 @@ extension MockFeedService {
         } catch {
             decoded = .failure(.undecodable("not valid JSON"))
         }
+        var clientTime: Timestamp?
+        if let reading = request.headers[.clientTime] {
+            guard let time = Timestamp(rfc3339: reading) else {
+                throw WireError(.badRequest, "\(Endpoint.clientTimeHeader) is not an RFC 3339 time")
+            }
+            clientTime = time
+        }
         do {
             let stored = try await store.push(account: context.account, key: key, body: body, request: decoded,
-                                              policy: configuration.policy, serverTime: clock.now())
+                                              policy: configuration.policy,
+                                              clock: PushClock(serverNow: clock.now(), clientTime: clientTime,
+                                                               bound: configuration.maxClockOffset))
             return .json(stored.body, status: HTTPResponse.Status(code: stored.status))
         } catch let rejection as PushRejection {
             switch rejection {

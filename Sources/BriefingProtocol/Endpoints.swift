@@ -19,6 +19,11 @@ public enum Endpoint {
     public static let acceptFeed = ("Accept", "\(feedMediaType), application/json")
     /// On every protocol response: the server's clock as RFC 3339 with milliseconds.
     public static let serverTimeHeader = "Briefing-Server-Time"
+    /// On every protocol response: the server's maximum clock offset ε in whole seconds (`--max-clock-offset`).
+    public static let maxClockOffsetHeader = "Briefing-Max-Clock-Offset"
+    /// On a push: the client's clock reading (its corrected clock, RFC 3339 with milliseconds), which the
+    /// server compares with its own to rebase marks from a clock more than ε off.
+    public static let clientTimeHeader = "Briefing-Client-Time"
 
     /// The largest page a client may ask for; larger limits are clamped.
     public static let maxLimit = 1_000

@@ -61,21 +61,26 @@ public struct MutationResult: Codable, Sendable, Hashable {
     public var state: StateRecord?
     /// The rule the server judged by.
     public var rule: ConflictRule?
+    /// How many milliseconds the server moved the mark's `changed_at` before judging it (negative: earlier),
+    /// because the device's clock was more than the maximum clock offset off; absent when it did not.
+    public var clockAdjustedMs: Int64?
 
     public init(mutationID: String, articleID: String, field: StateField, status: MutationStatus,
-                state: StateRecord?, rule: ConflictRule? = nil) {
+                state: StateRecord?, rule: ConflictRule? = nil, clockAdjustedMs: Int64? = nil) {
         self.mutationID = mutationID
         self.articleID = articleID
         self.field = field
         self.status = status
         self.state = state
         self.rule = rule
+        self.clockAdjustedMs = clockAdjustedMs
     }
 
     enum CodingKeys: String, CodingKey {
         case field, status, state, rule
         case mutationID = "mutation_id"
         case articleID = "article_id"
+        case clockAdjustedMs = "clock_adjusted_ms"
     }
 }
 

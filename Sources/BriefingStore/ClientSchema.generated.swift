@@ -143,5 +143,15 @@ ALTER TABLE sync_meta ADD COLUMN last_sync_messages TEXT NOT NULL DEFAULT '[]';
 -- `prune --conflicts-older-than` deletes by age.
 CREATE INDEX conflict_log_by_time ON conflict_log (resolved_at);
 """#),
+        ("003_clock_offset", #"""
+-- Briefing client store, migration 003: how far this device's clock is from the server's. Never edit once
+-- landed: add 004_… instead.
+
+-- This device's wall clock minus the server's (Briefing-Server-Time), in ms, as the last sync measured it;
+-- NULL until a Briefing server answered. Beyond the maximum offset, marks are stamped with wall − offset.
+ALTER TABLE sync_meta ADD COLUMN clock_offset_ms INTEGER;
+-- The server's maximum clock offset ε in ms (Briefing-Max-Clock-Offset); NULL: the default, 60 s.
+ALTER TABLE sync_meta ADD COLUMN max_clock_offset_ms INTEGER CHECK (max_clock_offset_ms IS NULL OR max_clock_offset_ms >= 0);
+"""#),
     ]
 }

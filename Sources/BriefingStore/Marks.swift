@@ -40,7 +40,7 @@ extension BriefingStore {
                     WHERE a.id = ?
                     """, arguments: [action.field.rawValue, id])!
                 if (current["value"] as Bool?) ?? false == action.value { continue }
-                let time = settings.clock.tick(wallClock: wallClock)
+                let time = settings.clock.tick(wallClock: settings.markClock(wallClock))
                 let state = FieldState(value: action.value, changedAt: time, device: settings.device)
                 try Self.storeState(id, action.field, state, serverRev: current["server_rev"] ?? 0, db)
                 if queueMarks && !(current["archived"] as Bool) {
@@ -86,9 +86,11 @@ extension BriefingStore {
         try read { db in try Self.pendingMarks(db, sql: "SELECT * FROM pending_mark ORDER BY changed_at, article_id") }
     }
 
+    /// `sql` is a literal: its prepared statement is cached, as the settling of a push and the pull's
+    /// per-article look-up run it once per mark or article.
     static func pendingMarks(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [PendingMark] {
-        let device = try String.fetchOne(db, sql: "SELECT device FROM sync_meta WHERE singleton = 1") ?? ""
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+        let device = try String.fetchOne(db.cachedStatement(sql: "SELECT device FROM sync_meta WHERE singleton = 1")) ?? ""
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
             PendingMark(articleID: row["article_id"], field: StateField(rawValue: row["field"]) ?? .read,
                         state: FieldState(value: row["value"], changedAt: Timestamp(milliseconds: row["changed_at"]),
                                           device: device),

@@ -63,11 +63,15 @@ extension BriefingStore {
     /// outbox; a conflict adopts the server's winner and is logged; `gone` drops the mark (the pull brings
     /// the tombstone). A mark replaced locally while its push was on the wire has a new mutation id and
     /// stays queued.
-    public func settlePush(_ verdicts: [PushVerdict], serverTime: Timestamp?, now: Timestamp = .now) throws(StoreError) -> PushTally {
+    public func settlePush(_ verdicts: [PushVerdict], serverTime: Timestamp?, now: Timestamp = .now,
+                           maxClockOffset: ClockOffsetBound? = nil) throws(StoreError) -> PushTally {
         try write { db in
             var tally = PushTally()
-            var clock = try Self.settings(db)?.clock ?? HybridClock()
+            let settings = try Self.settings(db)
+            var clock = settings?.clock ?? HybridClock()
+            let bound = maxClockOffset ?? settings?.clockBound ?? .default
             if let serverTime { clock.observe(serverTime) }
+            let serverNow = serverTime ?? settings?.markClock(now) ?? now
             for verdict in verdicts {
                 guard let mark = try Self.pendingMarks(db, sql: "SELECT * FROM pending_mark WHERE mutation_id = ?",
                                                        arguments: [verdict.mutationID]).first else { continue }
@@ -78,7 +82,7 @@ extension BriefingStore {
                     tally.acknowledged += 1
                     if let server = verdict.server {
                         try Self.storeState(mark.articleID, mark.field, server.state, serverRev: server.rev, db)
-                        clock.observe(server.state.changedAt)
+                        clock.observe(server.state.changedAt, serverTime: serverNow, bound: bound)
                     } else {
                         // A duplicate without a state: the first delivery was `gone` (its answer was lost)
                         // and the server still has no state for the field, so the mark never took effect.
@@ -90,7 +94,7 @@ extension BriefingStore {
                     tally.conflicts += 1
                     if let server = verdict.server {
                         try Self.storeState(mark.articleID, mark.field, server.state, serverRev: server.rev, db)
-                        clock.observe(server.state.changedAt)
+                        clock.observe(server.state.changedAt, serverTime: serverNow, bound: bound)
                         try Self.logConflict(ConflictRecord(
                             articleID: mark.articleID, field: mark.field.rawValue, local: .init(mark.state),
                             server: .init(server.state), winner: server.state == mark.state ? .local : .server,

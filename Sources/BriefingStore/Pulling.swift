@@ -22,13 +22,17 @@ public struct PullTally: Hashable, Sendable {
 
 extension BriefingStore {
     /// Applies one pulled page and stores its next token in ONE transaction, so a sync killed at any
-    /// moment resumes from the last page that landed whole.
+    /// moment resumes from the last page that landed whole. `maxClockOffset` is the server's ε when this
+    /// sync heard it, before the store has it.
     @discardableResult
-    public func applyPage(_ page: PulledPage, now: Timestamp = .now) throws(StoreError) -> PullTally {
+    public func applyPage(_ page: PulledPage, now: Timestamp = .now, maxClockOffset: ClockOffsetBound? = nil) throws(StoreError) -> PullTally {
         try write { db in
             guard var settings = try Self.settings(db) else { throw StoreError.notInitialised(path: path) }
+            if let maxClockOffset { settings.maxClockOffset = maxClockOffset }
             var tally = PullTally()
             if let serverTime = page.serverTime { settings.clock.observe(serverTime) }
+            // Pulled times are adopted only up to the server's time plus ε.
+            let serverNow = page.serverTime ?? settings.markClock(now)
             for pulled in page.articles {
                 if try Self.upsert(pulled, generation: settings.resyncGeneration,
                                    resyncing: settings.resyncInProgress, now: now, db) {
@@ -36,12 +40,13 @@ extension BriefingStore {
                 }
                 for field in StateField.allCases {
                     if let server = pulled.states[field] {
-                        try Self.adopt(server, pulled.article.id, field, &settings, &tally, now: now, db)
+                        try Self.adopt(server, pulled.article.id, field, &settings, &tally, serverNow: serverNow, now: now, db)
                     }
                 }
             }
             for change in page.states {
-                try Self.adopt(change.server, change.articleID, change.field, &settings, &tally, now: now, db)
+                try Self.adopt(change.server, change.articleID, change.field, &settings, &tally, serverNow: serverNow,
+                               now: now, db)
             }
             for id in page.deleted {
                 try Self.applyDelete(id, &tally, now: now, db)
@@ -95,8 +100,8 @@ extension BriefingStore {
     /// replays ignored). With one, the field's rule judges the pending mark against it, exactly as the
     /// server will judge the push, and a disagreement is logged.
     static func adopt(_ server: ServerState, _ id: String, _ field: StateField, _ settings: inout SyncSettings,
-                      _ tally: inout PullTally, now: Timestamp, _ db: Database) throws {
-        settings.clock.observe(server.state.changedAt)
+                      _ tally: inout PullTally, serverNow: Timestamp, now: Timestamp, _ db: Database) throws {
+        settings.clock.observe(server.state.changedAt, serverTime: serverNow, bound: settings.clockBound)
         // Runs once per pulled state: the statement is prepared once per connection, not per row.
         guard let local = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT a.id, s.server_rev, s.value AS local_value, p.value AS pending_value,

@@ -30,6 +30,19 @@ public struct SyncSettings: Hashable, Sendable {
     public var requestTimeout: Double?
     /// Seconds of retrying a failing request before giving up; nil for the client's default.
     public var retryBudget: Double?
+    /// This device's wall clock minus the server's, in ms, as the last sync measured it; nil until then.
+    public var clockOffset: Int64?
+    /// The server's maximum clock offset ε, as it announced it; nil for the default.
+    public var maxClockOffset: ClockOffsetBound?
+
+    /// The bound this store's clock is held to: the server's ε, else the default.
+    public var clockBound: ClockOffsetBound { maxClockOffset ?? .default }
+
+    /// The time this device's marks are stamped from: the wall clock, corrected by the measured offset
+    /// when that is beyond ε (so a device whose clock is a day fast stamps the server's time).
+    public func markClock(_ wallClock: Timestamp) -> Timestamp {
+        clockBound.corrected(wallClock, offset: clockOffset)
+    }
 
     public init(device: String) {
         self.device = device
@@ -67,6 +80,8 @@ extension BriefingStore {
         settings.feedLastModified = row["feed_last_modified"]
         settings.requestTimeout = row["request_timeout"]
         settings.retryBudget = row["retry_budget"]
+        settings.clockOffset = row["clock_offset_ms"]
+        settings.maxClockOffset = (row["max_clock_offset_ms"] as Int64?).map(ClockOffsetBound.init(milliseconds:))
         for policyRow in try Row.fetchAll(db, sql: "SELECT field, rule FROM sync_policy") {
             if let field = StateField(rawValue: policyRow["field"]), let rule = ConflictRule(name: policyRow["rule"]) {
                 settings.policy.set(rule, for: field)
@@ -84,8 +99,9 @@ extension BriefingStore {
         try db.execute(sql: """
             INSERT INTO sync_meta (singleton, device, server_url, server_kind, token_file, ca_file,
                 allow_insecure_http, change_token, last_sync, clock_latest, resync_generation,
-                resync_in_progress, feed_etag, feed_last_modified, request_timeout, retry_budget)
-            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                resync_in_progress, feed_etag, feed_last_modified, request_timeout, retry_budget,
+                clock_offset_ms, max_clock_offset_ms)
+            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (singleton) DO UPDATE SET
                 device = excluded.device, server_url = excluded.server_url,
                 server_kind = excluded.server_kind, token_file = excluded.token_file,
@@ -94,13 +110,15 @@ extension BriefingStore {
                 clock_latest = excluded.clock_latest, resync_generation = excluded.resync_generation,
                 resync_in_progress = excluded.resync_in_progress, feed_etag = excluded.feed_etag,
                 feed_last_modified = excluded.feed_last_modified,
-                request_timeout = excluded.request_timeout, retry_budget = excluded.retry_budget
+                request_timeout = excluded.request_timeout, retry_budget = excluded.retry_budget,
+                clock_offset_ms = excluded.clock_offset_ms, max_clock_offset_ms = excluded.max_clock_offset_ms
             """, arguments: [
                 settings.device, settings.serverURL, settings.serverKind?.rawValue, settings.tokenFile,
                 settings.caFile, settings.allowInsecureHTTP, settings.changeToken,
                 settings.lastSync?.milliseconds, settings.clock.latest.milliseconds,
                 settings.resyncGeneration, settings.resyncInProgress, settings.feedETag,
                 settings.feedLastModified, settings.requestTimeout, settings.retryBudget,
+                settings.clockOffset, settings.maxClockOffset?.milliseconds,
             ])
         try db.execute(sql: "DELETE FROM sync_policy")
         for field in StateField.allCases {
@@ -130,6 +148,8 @@ extension BriefingStore {
                 next.resyncInProgress = previous.resyncInProgress
                 next.feedETag = previous.feedETag
                 next.feedLastModified = previous.feedLastModified
+                next.clockOffset = previous.clockOffset
+                next.maxClockOffset = previous.maxClockOffset
             } else if articles > 0, previous?.serverURL != nil {
                 // Articles from another server (an import-only store has none to switch away from).
                 guard force else { return .refusedPopulated(articles: articles, server: previous?.serverURL) }
@@ -167,6 +187,27 @@ extension BriefingStore {
             change(&settings)
             try Self.saveSettings(settings, db)
             return settings
+        }
+    }
+
+    /// Keeps what a sync measured of this device's clock against the server's: the offset (wall − server, in
+    /// ms) and the server's ε when it announced one. The hybrid clock is held to the server's time + ε as
+    /// well: marks stamped before a fast clock was measured must not keep every later mark a day ahead.
+    /// Writes only when something moved (the offset by more than a second): most syncs change nothing here.
+    public func recordClockOffset(_ offset: Int64, bound: ClockOffsetBound?, wallClock: Timestamp) throws(StoreError) {
+        guard let stored = try settings() else { return }
+        let effective = bound ?? stored.clockBound
+        let ceiling = effective.ceiling(serverTime: Timestamp(milliseconds: wallClock.milliseconds - offset))
+        let moved = stored.clockOffset.map { abs($0 - offset) > 1_000 } ?? true
+        guard moved || (bound != nil && bound != stored.maxClockOffset) || stored.clock.latest > ceiling else { return }
+        try write { db in
+            guard var settings = try Self.settings(db) else { return }
+            settings.clockOffset = offset
+            if let bound { settings.maxClockOffset = bound }
+            try db.execute(sql: """
+                UPDATE sync_meta SET clock_offset_ms = ?, max_clock_offset_ms = ?, clock_latest = min(clock_latest, ?)
+                WHERE singleton = 1
+                """, arguments: [offset, settings.maxClockOffset?.milliseconds, ceiling.milliseconds])
         }
     }
 

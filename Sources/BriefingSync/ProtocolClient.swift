@@ -16,6 +16,9 @@ enum FetchedPage: Sendable {
 struct ProtocolClient: Sendable {
     let transport: any Transport
     let bearerToken: String?
+    /// Receives the server's clock reading of every response, with this device's wall clock at its arrival.
+    var clockReadings: ServerClockReadings?
+    var wallClock: @Sendable () -> Timestamp = { .now }
 
     var authorization: [(String, String)] {
         bearerToken.map { [("Authorization", "Bearer \($0)")] } ?? []
@@ -38,7 +41,9 @@ struct ProtocolClient: Sendable {
 
     func send(_ request: TransportRequest) async throws(SyncError) -> TransportResponse {
         do {
-            return try await transport.send(request)
+            let response = try await transport.send(request)
+            clockReadings?.take(response, receivedAt: wallClock())
+            return response
         } catch .cancelled {
             throw .cancelled
         } catch {
@@ -55,8 +60,9 @@ struct ProtocolClient: Sendable {
         return .page(response.body)
     }
 
-    /// Sends one batch of mutations with a fresh Idempotency-Key and decodes the verdicts.
-    func push(_ request: PushRequest, to url: URL) async throws(SyncError) -> PushResponse {
+    /// Sends one batch of mutations with a fresh Idempotency-Key and this device's clock reading (the clock
+    /// its marks were stamped with), and decodes the verdicts.
+    func push(_ request: PushRequest, to url: URL, clientTime: Timestamp) async throws(SyncError) -> PushResponse {
         let body: Data
         do {
             body = try WireCoding.encoder().encode(request)
@@ -64,7 +70,8 @@ struct ProtocolClient: Sendable {
             throw .malformed("could not encode the push: \(error)")
         }
         let headers = [("Content-Type", "application/json"),
-                       (Endpoint.idempotencyKeyHeader, UUID().uuidString.lowercased())] + authorization
+                       (Endpoint.idempotencyKeyHeader, UUID().uuidString.lowercased()),
+                       (Endpoint.clientTimeHeader, clientTime.rfc3339)] + authorization
         let response = try await send(TransportRequest(method: "POST", url: url, headers: headers, body: body))
         try Self.check(response, during: "push")
         do {

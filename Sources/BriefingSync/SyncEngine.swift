@@ -61,6 +61,8 @@ public struct SyncEngine: Sendable {
     /// Receives every `SyncEvent`, on the Task running the sync.
     public var events: (@Sendable (SyncEvent) -> Void)?
     public var now: @Sendable () -> Timestamp = { .now }
+    /// What this sync's responses said about the server's clock.
+    let clockReadings = ServerClockReadings()
 
     public init(store: BriefingStore, transport: any Transport, bearerToken: String?,
                 logger: Logger = Logger(label: "briefing.sync")) {
@@ -88,6 +90,8 @@ public struct SyncEngine: Sendable {
             if try storeCall({ () throws(StoreError) in try store.pendingMarks().isEmpty }) == false {
                 try await push(base: base, settings: try load(), &report)
             }
+            // Only a sync that completed records its clock reading: a failed one leaves the store as it was.
+            if let warning = try recordClockOffset() { events?(.warning(warning)) }
         }
         try storeCall { () throws(StoreError) in try store.recordSync(at: now()) }
         return report
@@ -109,7 +113,15 @@ public struct SyncEngine: Sendable {
     }
 
     var client: ProtocolClient {
-        ProtocolClient(transport: transport, bearerToken: bearerToken)
+        ProtocolClient(transport: transport, bearerToken: bearerToken, clockReadings: clockReadings, wallClock: now)
+    }
+
+    /// Keeps the offset this sync measured; returns the warning for a clock beyond the bound.
+    func recordClockOffset() throws(SyncError) -> String? {
+        guard let (offset, bound) = clockReadings.latest else { return nil }
+        try storeCall { () throws(StoreError) in try store.recordClockOffset(offset, bound: bound, wallClock: now()) }
+        if let bound { return bound.warning(offset: offset) }
+        return try load().clockBound.warning(offset: offset)
     }
 
     // MARK: Push
@@ -127,7 +139,7 @@ public struct SyncEngine: Sendable {
             })
             let outcome: PushResponse
             do throws(SyncError) {
-                outcome = try await client.push(request, to: url)
+                outcome = try await client.push(request, to: url, clientTime: settings.markClock(now()))
                 report.pushRequests += 1
             } catch {
                 try? store.releaseInFlight(marks.map(\.mutationID))
@@ -141,7 +153,8 @@ public struct SyncEngine: Sendable {
                                    rule: result.rule ?? rule)
             }
             let tally = try storeCall { () throws(StoreError) in
-                try store.settlePush(verdicts, serverTime: outcome.serverTime, now: now())
+                try store.settlePush(verdicts, serverTime: outcome.serverTime, now: now(),
+                                     maxClockOffset: clockReadings.latest?.bound)
             }
             // Marks the server did not answer for go back in the queue for the next sync.
             let answered = Set(verdicts.map(\.mutationID))
@@ -207,6 +220,7 @@ public struct SyncEngine: Sendable {
         let pageSize = self.pageSize
         let store = self.store
         let now = self.now
+        let clockReadings = self.clockReadings
         do {
             return try await withThrowingTaskGroup(of: FetchedPage.self) { group in
                 // The quick look at the page's token lets the next request start before this page is decoded.
@@ -226,7 +240,7 @@ public struct SyncEngine: Sendable {
                         group.addTask { try await client.fetchPage(base: base, token: info.nextToken, limit: pageSize) }
                     }
                 }
-                let tally = try store.applyPage(page, now: now())
+                let tally = try store.applyPage(page, now: now(), maxClockOffset: clockReadings.latest?.bound)
                 guard info.hasMore else { return (tally, info, nil) }
                 return (tally, info, try await group.next())
             }

@@ -36,6 +36,9 @@ struct MockServerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Directory of JSON Feed files (*.json) published when the store is empty.", valueName: "dir"))
     var seeds: String?
 
+    @Option(help: ArgumentHelp("Also publish N generated articles (about 1.5 KB each, the same on every run) when the store is empty; for load tests.", valueName: "n"))
+    var generate = 0
+
     @Option(help: ArgumentHelp("SQLite file that keeps the server's state across restarts (default: in memory).", valueName: "path"))
     var data: String?
 
@@ -55,13 +58,20 @@ struct MockServerCommand: ParsableCommand {
             help: ArgumentHelp("Conflict rule for a field (read, starred), e.g. read=read-wins; repeatable.", valueName: "field=rule"))
     var policies: [String] = []
 
+    @Option(help: ArgumentHelp("The maximum clock offset ε in whole seconds (default 60): a pushed changed_at from a clock further off is rebased or clamped.", valueName: "seconds"))
+    var maxClockOffset: Int64 = ClockOffsetBound.default.milliseconds / 1000
+
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
+        guard (0...10_000_000).contains(generate) else { throw ValidationError("--generate must be 0-10000000, got \(generate)") }
         guard (1...1_000).contains(pageSize) else { throw ValidationError("--page-size must be 1-1000, got \(pageSize)") }
         if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
         if data != nil, database != nil { throw ValidationError("--data and --database are two stores: give one") }
         if let database, !(database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")) {
             throw ValidationError("--database must be a postgres:// URL, got '\(database)'")
+        }
+        guard (0...Int64(Int32.max)).contains(maxClockOffset) else {
+            throw ValidationError("--max-clock-offset must be 0-\(Int32.max) seconds, got \(maxClockOffset)")
         }
         do {
             _ = try ConflictPolicy(parsing: policies)
@@ -112,9 +122,10 @@ if let path = command.accounts {
 let service: MockFeedService
 do {
     service = try await MockFeedService(configuration: MockServerConfiguration(
-        host: command.host, port: command.port, seeds: seeds, dataPath: command.data, databaseURL: command.database,
-        token: command.token, accounts: accounts, pageSize: command.pageSize,
-        policy: try ConflictPolicy(parsing: command.policies)))
+        host: command.host, port: command.port, seeds: seeds, generated: command.generate, dataPath: command.data,
+        databaseURL: command.database, token: command.token, accounts: accounts, pageSize: command.pageSize,
+        policy: try ConflictPolicy(parsing: command.policies),
+        maxClockOffset: ClockOffsetBound(milliseconds: command.maxClockOffset * 1000)))
 } catch {
     let store = command.database.map { " \(PostgresURLError.redacted($0))" } ?? command.data.map { " \($0)" } ?? ""
     let reason = command.database == nil ? String(describing: error) : PostgresFeedStore.describe(error)

@@ -2,8 +2,35 @@ import ArgumentParser
 import Foundation
 import BriefingModel
 import BriefingStore
+import BriefingSync
 
-@main
+/// Runs the CLI with `transport` as the transport of every networked command: `briefing` passes libcurl's,
+/// `briefing-urlsession` URLSession's. The commands live in this library so that the two executables share
+/// them and `briefing` need not link FoundationNetworking (see docs/BENCHMARKS.md, "Start-up").
+public func runBriefing(transport: @escaping BaseTransport.Factory) async {
+    BaseTransport.chosen.set(transport)
+    await Briefing.main()
+}
+
+/// The transport under the retries and the trace, as the executable chose it: set once, before any
+/// command runs. (Not a task-local: `TaskLocal.withValue` crashes in the runtime of a binary linked with
+/// `-static-stdlib`, which the release build is.)
+public enum BaseTransport {
+    public typealias Factory = @Sendable (TransportConfiguration) -> any Transport
+
+    static let chosen = Choice()
+
+    static var make: Factory? { chosen.factory }
+
+    final class Choice: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _factory: Factory?
+
+        func set(_ factory: @escaping Factory) { lock.withLock { _factory = factory } }
+        var factory: Factory? { lock.withLock { _factory } }
+    }
+}
+
 struct Briefing: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "briefing",
@@ -26,6 +53,9 @@ struct Briefing: AsyncParsableCommand {
             every command takes -q/--quiet (errors only) and -v/--verbose (debug messages, retry decisions).
             """,
         version: BriefingVersion.current,
+        // Every subcommand names itself (`commandName:`): without it ArgumentParser derives the name with
+        // `String(describing:)` of the type, whose protocol-conformance look-ups scanned the whole binary and
+        // were 45 % of the instructions of `briefing list` (docs/BENCHMARKS.md, "Start-up").
         subcommands: [
             Init.self, Sync.self, List.self, Show.self, Mark.self, Search.self, Status.self,
             Conflicts.self, Prune.self, Import.self, Export.self, ImportState.self, Config.self, Doctor.self,

@@ -7,6 +7,7 @@ import BriefingText
 
 struct Config: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "config",
         abstract: "Show or change the store's settings without running init again.",
         discussion: """
             'briefing config' lists every setting; 'briefing config KEY' prints one; 'briefing config KEY \

@@ -7,6 +7,7 @@ import BriefingText
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Check the store (integrity, schema, outbox, size, last sync) and optionally the server.",
         discussion: """
             Checks that SQLite finds the file sound, which migrations it has, that the outbox is consistent \

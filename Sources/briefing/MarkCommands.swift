@@ -6,6 +6,7 @@ import BriefingSync
 
 struct Mark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "mark",
         abstract: "Mark articles read, unread, starred or unstarred; works offline.",
         discussion: "The change applies at once and is queued for the next sync. Marking the same field again replaces the queued change.")
 
@@ -36,6 +37,7 @@ extension MarkAction: ExpressibleByArgument {}
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Add the items of a local JSON Feed file to the store (offline).",
         discussion: "Creates the store when there is none. Items keep their _briefing revision and state when present. A full resync later removes imported articles the server does not have.")
 

@@ -6,6 +6,7 @@ import BriefingText
 
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List articles, newest first (unread by default).",
         discussion: "Each line starts with the article's handle, a short local number that show and mark accept in place of the id.")
 
@@ -36,6 +37,7 @@ extension ListFilter: EnumerableFlag {}
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show an article as readable text, and mark it read.",
         discussion: """
             HTML is rendered to text with links listed as numbered references, wrapped at $COLUMNS, else \
@@ -71,6 +73,7 @@ struct Show: AsyncParsableCommand {
 
 struct Search: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "search",
         abstract: "Search titles, summaries and bodies; best match first.",
         discussion: """
             QUERY is an SQLite FTS5 query: words (all must match), "a phrase", prefix*, OR, NOT, and \
@@ -95,14 +98,25 @@ struct Search: AsyncParsableCommand {
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show counts, pending marks, the server and the last sync.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show counts, pending marks, the server and the last sync.",
+        discussion: """
+            The clock line (clock_offset_ms with --json: this device's clock minus the server's, as the last \
+            sync measured it, null before one) warns when this device's clock is further from the server's \
+            than the server's maximum clock offset; its marks are then stamped with the server's time.
+            """)
 
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
         try await guarded {
-            let (store, _) = try options.openInitialised()
+            let (store, settings) = try options.openInitialised()
             let status = try store.status()
+            let clockNote = settings.clockOffset.map { offset in
+                settings.clockBound.warning(offset: offset)
+                    ?? "within \(settings.clockBound.milliseconds / 1000) s of the server's"
+            } ?? "not measured yet"
             let marksNote = status.serverKind == .feed ? "local only (a plain feed has no server state)" : "synced"
             if options.json {
                 options.emit(.object([
@@ -112,6 +126,7 @@ struct Status: AsyncParsableCommand {
                     ("server", .optional(status.server)), ("device", .optional(status.device)),
                     ("archived", .int(status.archived)), ("server_kind", .optional(status.serverKind?.rawValue)),
                     ("marks", .string(marksNote)),
+                    ("clock_offset_ms", settings.clockOffset.map { JSON.int($0) } ?? .null),
                 ]))
             } else {
                 let lines = [
@@ -122,6 +137,7 @@ struct Status: AsyncParsableCommand {
                     ("server", (status.server ?? "none") + (status.serverKind.map { " (\($0.rawValue))" } ?? "")),
                     ("device", status.device ?? "-"),
                     ("marks", marksNote),
+                    ("clock", clockNote),
                 ]
                 for (name, value) in lines {
                     print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + TerminalText.sanitize(value, singleLine: true))
@@ -133,6 +149,7 @@ struct Status: AsyncParsableCommand {
 
 struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "conflicts",
         abstract: "Show the conflict log: both sides, the winner and the rule, newest first.",
         discussion: "--clear empties the log; 'briefing prune --conflicts-older-than DAYS' removes old entries only.")
 
@@ -181,6 +198,7 @@ struct Conflicts: AsyncParsableCommand {
 
 struct Prune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "prune",
         abstract: "Remove read, unstarred articles older than DAYS. Unread and starred ones are never removed.",
         discussion: """
             --conflicts-older-than DAYS removes conflict log entries resolved more than DAYS days ago; \

@@ -56,6 +56,7 @@ enum StateFile {
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write every article's read/starred state, with its changed_at, as JSON.",
         discussion: """
             Articles are named by id and url, so 'briefing import-state' can carry the state to another \

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import BriefingCurl
-import BriefingURLSession
 import BriefingKit
 import BriefingProtocol
 import Logging
@@ -11,6 +9,7 @@ import Glibc
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Point the store at a server: a Briefing protocol base URL or a plain JSON Feed URL.",
         discussion: """
             The kind of server is told from its answer: a Briefing server answers GET {URL}/v1/changes with \
@@ -103,6 +102,7 @@ struct Init: AsyncParsableCommand {
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sync",
         abstract: "Push pending marks, then pull what changed since the last sync.",
         discussion: """
             Each pulled page is committed with its change token, so an interrupted sync resumes where it \
@@ -206,15 +206,18 @@ func reportLine(_ report: SyncReport) -> String {
     return line
 }
 
-/// The transport every networked command uses, with retries: libcurl, or URLSession when
-/// `BRIEFING_TRANSPORT=urlsession` (how the end-to-end tests run the CLI over both). Retry decisions are debug messages
+/// The transport every networked command uses, with retries: the executable's (`BaseTransport`: libcurl in
+/// `briefing`, URLSession in `briefing-urlsession`, which `briefing` runs instead of itself when
+/// `BRIEFING_TRANSPORT=urlsession`, as the end-to-end tests do). Retry decisions are debug messages
 /// (`--verbose`); with `trace` (a file, or - for stderr) every attempt is also written as a JSON line, with
 /// `bearerToken` masked.
 func makeTransport(caFile: String?, timeout: Double, budget: Double, trace: String? = nil,
                    bearerToken: String? = nil) throws -> any Transport {
     let configuration = TransportConfiguration(connectTimeout: min(10, timeout), requestTimeout: timeout, caFile: caFile)
-    let base: any Transport = ProcessInfo.processInfo.environment["BRIEFING_TRANSPORT"] == "urlsession"
-        ? URLSessionTransport(configuration: configuration) : CurlTransport(configuration: configuration)
+    guard let make = BaseTransport.make else {
+        preconditionFailure("no transport: the CLI runs through runBriefing(transport:)")
+    }
+    let base = make(configuration)
     let policy = RetryPolicy(budget: budget)
     let tracer = try trace.map { path in
         TraceTransport(base, output: try TraceTransport.open(path), policy: policy, bearerToken: bearerToken)

@@ -107,7 +107,7 @@ import Testing
         #expect(snapshot.articles.first?.read == FieldState(value: true, changedAt: Timestamp(milliseconds: 1_795_000_000_000), device: "phone"))
         #expect([snapshot.mutationsApplied, snapshot.mutationsDuplicate, snapshot.mutationsConflict, snapshot.sequence] == [2, 1, 1, 3])
         let replay = try await store.push(account: defaultAccount, key: "k-1", body: Data("{}".utf8),
-                                          request: .failure(.undecodable("unused")), policy: .default, serverTime: at(0))
+                                          request: .failure(.undecodable("unused")), policy: .default, clock: PushClock(serverNow: at(0)))
         #expect(replay == StoredResponse(status: 200, body: Data("{}".utf8)))
         #expect(try await store.snapshot(account: "other").articles.first?.read == nil)
     }

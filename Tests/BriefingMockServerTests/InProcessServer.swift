@@ -15,13 +15,14 @@ struct InProcessServer: Sendable {
     let client: any TestClientProtocol
 
     /// Runs `body` against a server seeded with `seeds`.
-    static func run(store: StoreKind = .sqlite, seeds: [FeedItem] = sampleItems(5), token: String? = nil,
-                    accounts: [String: String]? = nil, pageSize: Int = 100, policy: ConflictPolicy = .default,
+    static func run(store: StoreKind = .sqlite, seeds: [FeedItem] = sampleItems(5), generated: Int = 0,
+                    token: String? = nil, accounts: [String: String]? = nil, pageSize: Int = 100,
+                    policy: ConflictPolicy = .default,
                     _ body: @escaping @Sendable (InProcessServer) async throws -> Void) async throws {
         let databaseURL = store == .postgres ? try TestPostgres.freshDatabase() : nil
         let service = try await MockFeedService(configuration: MockServerConfiguration(
-            seeds: seeds, databaseURL: databaseURL, token: token, accounts: accounts, pageSize: pageSize,
-            policy: policy))
+            seeds: seeds, generated: generated, databaseURL: databaseURL, token: token, accounts: accounts,
+            pageSize: pageSize, policy: policy))
         let app = Application(router: MockServer.router(for: service))
         do {
             try await app.test(.router) { client in

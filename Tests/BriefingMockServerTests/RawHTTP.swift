@@ -9,6 +9,8 @@ enum RawHTTP {
     struct Exchange {
         /// Everything received until the server closed the connection.
         var bytes: Data
+        /// Whether the connection ended with a TCP reset rather than a clean close.
+        var wasReset = false
         var head: String? {
             bytes.range(of: Data("\r\n\r\n".utf8)).map { String(decoding: bytes[..<$0.lowerBound], as: UTF8.self) }
         }
@@ -26,6 +28,12 @@ enum RawHTTP {
     /// Sends `GET path` (with `Connection: close`) to `host`:`port` and reads until the server closes.
     static func get(host: String = "127.0.0.1", port: Int, _ path: String, headers: [String: String] = [:],
                     timeout: Double = 10) throws -> Exchange {
+        try send("GET", host: host, port: port, path, headers: headers, timeout: timeout)
+    }
+
+    /// Sends `METHOD path` with an optional body (and `Connection: close`) and reads until the server closes.
+    static func send(_ method: String, host: String = "127.0.0.1", port: Int, _ path: String,
+                     headers: [String: String] = [:], body: Data = Data(), timeout: Double = 10) throws -> Exchange {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError("socket failed") }
         defer { close(fd) }
@@ -39,24 +47,29 @@ enum RawHTTP {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw RawHTTPError("connect to port \(port) failed") }
-        var request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
+        if !body.isEmpty { request += "Content-Length: \(body.count)\r\n" }
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"
-        let sent = request.utf8CString.withUnsafeBufferPointer { send(fd, $0.baseAddress, $0.count - 1, 0) }
-        guard sent == request.utf8.count else { throw RawHTTPError("send failed") }
-        var received = Data()
+        let bytes = Data(request.utf8) + body
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        guard sent == bytes.count else { throw RawHTTPError("send failed") }
+        var exchange = Exchange(bytes: Data())
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = recv(fd, &chunk, chunk.count, 0)
             if count > 0 {
-                received.append(contentsOf: chunk[0..<count])
-            } else if count == 0 || errno == ECONNRESET {
+                exchange.bytes.append(contentsOf: chunk[0..<count])
+            } else if count == 0 {
+                break
+            } else if errno == ECONNRESET {
+                exchange.wasReset = true
                 break
             } else {
                 throw RawHTTPError("no answer within \(timeout) s (errno \(errno))")
             }
         }
-        return Exchange(bytes: received)
+        return exchange
     }
 }
 

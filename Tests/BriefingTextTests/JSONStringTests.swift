@@ -31,4 +31,47 @@ struct JSONStringTests {
             #expect(literal.unicodeScalars.allSatisfy { !TerminalText.isUnsafe($0) }, "U+\(String(value, radix: 16)) left raw")
         }
     }
+
+    /// The escaper as it was, scalar by scalar: the reference the run-copying one must match.
+    func referenceQuoted(_ text: String, escapingTerminalControls: Bool) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F
+                || escapingTerminalControls && TerminalText.isUnsafe(scalar):
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    @Test func runsAroundEscapesCombiningMarksAndEmojiAreCopiedExactly() throws {
+        let pieces = ["plain", "e\u{301}", "\u{301}", "\"", "\\", "\n", "\u{1B}", "\u{85}", "\u{202E}", "日本", "🗞",
+                      "👩‍👩‍👧", " ", "", "a\u{0}b", "\u{7F}", "/"]
+        // Every piece alone, and every pair and triple of them in order.
+        var texts = ["", "\"\"", "x\u{301}\u{301}y"]
+        for a in pieces {
+            texts.append(a)
+            for b in pieces {
+                texts.append(a + b)
+                for c in pieces { texts.append(a + b + c) }
+            }
+        }
+        for text in texts {
+            for terminal in [false, true] {
+                let literal = JSONString.quoted(text, escapingTerminalControls: terminal)
+                // Byte for byte: String's == would take "e\u{301}" and "é" for equal.
+                #expect(Array(literal.utf8) == Array(referenceQuoted(text, escapingTerminalControls: terminal).utf8),
+                        "\(text.debugDescription)")
+                #expect(try parsed(literal) == text)
+            }
+        }
+    }
 }

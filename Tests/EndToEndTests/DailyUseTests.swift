@@ -224,7 +224,7 @@ struct DailyUseTests {
         let healthy = try device.store.briefing("doctor", "--online")
         #expect(healthy.status == 0, "\(healthy.out)\(healthy.err)")
         #expect(healthy.out.contains("all checks passed"))
-        #expect(healthy.out.contains("002_"))
+        #expect(healthy.out.contains("003_clock_offset"))
 
         let id = try #require(try server.liveIDs().first)
         try device.mark("read", id)
