@@ -26,13 +26,15 @@ extension MockFeedService {
     /// `POST /admin/state`: a mark by another device, judged by the server's policy.
     func recordDeviceMark(_ request: Request, context: MockServerContext) async throws -> Response {
         let mark = try Self.decode(DeviceMark.self, from: try await Self.body(of: request, context: context))
-        return try .json(try await store.record(mark, policy: configuration.policy,
+        return try .json(try await store.record(mark, account: mark.account ?? defaultAccount, policy: configuration.policy,
                                                 clock: PushClock(serverNow: clock.now(), bound: configuration.maxClockOffset)))
     }
 
-    /// `GET /admin/state`: every article with its state, and the counters.
+    /// `GET /admin/state?account=A`: every article with that account's state (default account without
+    /// the parameter), and its counters.
     func showState(_ request: Request, context: MockServerContext) async throws -> Response {
-        try .json(try await store.snapshot())
+        let account = request.uri.queryParameters.get("account").flatMap { $0.isEmpty ? nil : $0 } ?? defaultAccount
+        return try .json(try await store.snapshot(account: account))
     }
 
     /// `POST /admin/faults`: arms a fault, or clears them all with `{"clear": true}`.

@@ -11,6 +11,8 @@ public struct PublishedRevision: Codable, Sendable, Hashable {
 
 /// A mark made by another device, as `POST /admin/state` takes it.
 public struct DeviceMark: Codable, Sendable {
+    /// The account whose state it changes; absent means the default account.
+    public var account: String?
     public var id: String
     public var field: StateField
     public var value: Bool
@@ -20,7 +22,7 @@ public struct DeviceMark: Codable, Sendable {
     public var baseRev: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case id, field, value, device
+        case account, id, field, value, device
         case changedAt = "changed_at"
         case baseRev = "base_rev"
     }
@@ -41,7 +43,7 @@ public struct DeviceMarkResult: Codable, Sendable {
     }
 }
 
-/// What `GET /admin/state` shows: every article with its state, and the push counters.
+/// What `GET /admin/state` shows: every article with one account's state, and that account's push counters.
 public struct ServerSnapshot: Sendable, Encodable {
     /// One article as the admin view shows it; `read` and `starred` are null when never set.
     public struct ArticleState: Sendable, Encodable {
@@ -130,12 +132,13 @@ extension FeedStore {
         }
     }
 
-    /// Judges a mark made by another device with the server's policy and the shared conflict rules. It
-    /// carries no clock reading, so a `changed_at` more than ε past the server's time is clamped to it.
-    public func record(_ mark: DeviceMark, policy: ConflictPolicy, clock: PushClock) async throws -> DeviceMarkResult {
+    /// Judges a mark made by another device of `account` with the server's policy and the shared conflict
+    /// rules. It carries no clock reading, so a `changed_at` more than ε past the server's time is clamped to it.
+    public func record(_ mark: DeviceMark, account: String, policy: ConflictPolicy,
+                       clock: PushClock) async throws -> DeviceMarkResult {
         try await writer.write { db in
             guard try Self.isLive(db, article: mark.id) else { return DeviceMarkResult(status: .gone, state: nil) }
-            let current = try Self.state(db, article: mark.id, field: mark.field)
+            let current = try Self.state(db, account: account, article: mark.id, field: mark.field)
             let concurrent = current.map { current in mark.baseRev.map { $0 < current.rev } ?? false } ?? false
             let (incoming, adjustment) = clock.judged(mark.fieldState)
             let verdict = policy.rule(for: mark.field)
@@ -143,17 +146,21 @@ extension FeedStore {
             guard verdict.winner == .incoming else {
                 return DeviceMarkResult(status: .conflict, state: current, clockAdjustedMs: adjustment)
             }
-            let stored = try Self.storeState(db, article: mark.id, field: mark.field, state: incoming)
+            let stored = try Self.storeState(db, account: account, article: mark.id, field: mark.field,
+                                             state: incoming)
             return DeviceMarkResult(status: .applied, state: stored, clockAdjustedMs: adjustment)
         }
     }
 
-    /// Every article sorted by id with its state, and the counters.
-    public func snapshot() async throws -> ServerSnapshot {
+    /// Every article sorted by id with the state `account` sees, and the account's counters.
+    public func snapshot(account: String) async throws -> ServerSnapshot {
         try await writer.read { db in
             let counters = try Self.counters(db)
+            let pushes = try Self.accountCounters(db, account: account)
             var states: [String: [StateField: FieldState]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT article_id, field, value, changed_at, device, seq FROM field_state") {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT article_id, field, value, changed_at, device, seq FROM field_state WHERE account = ?
+                """, arguments: [account]) {
                 guard let field = StateField(rawValue: row["field"]) else { continue }
                 states[row["article_id"], default: [:]][field] = Self.stateRecord(row).fieldState
             }
@@ -165,10 +172,11 @@ extension FeedStore {
                                                        starred: states[id]?[.starred])
                 }
             let adjusted = try Int64.fetchOne(db, sql: """
-                SELECT count(*) FROM seen_mutation WHERE json_extract(result_json, '$.clock_adjusted_ms') IS NOT NULL
-                """) ?? 0
-            return ServerSnapshot(articles: articles, mutationsApplied: counters.applied,
-                                  mutationsDuplicate: counters.duplicate, mutationsConflict: counters.conflict,
+                SELECT count(*) FROM seen_mutation
+                WHERE account = ? AND json_extract(result_json, '$.clock_adjusted_ms') IS NOT NULL
+                """, arguments: [account]) ?? 0
+            return ServerSnapshot(articles: articles, mutationsApplied: pushes.applied,
+                                  mutationsDuplicate: pushes.duplicate, mutationsConflict: pushes.conflict,
                                   mutationsClockAdjusted: adjusted, sequence: counters.sequence)
         }
     }
@@ -189,8 +197,8 @@ extension FeedStore {
                 DELETE FROM article;
                 DELETE FROM seen_mutation;
                 DELETE FROM idempotency_record;
-                UPDATE server_state SET sequence = 0, token_epoch = token_epoch + 1, mutations_applied = 0,
-                    mutations_duplicate = 0, mutations_conflict = 0 WHERE id = 1;
+                DELETE FROM account_counters;
+                UPDATE server_state SET sequence = 0, token_epoch = token_epoch + 1 WHERE id = 1;
                 """)
             _ = try Self.publish(db, seeds)
             try Self.publishGenerated(db, count: generated)

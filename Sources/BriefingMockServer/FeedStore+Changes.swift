@@ -17,10 +17,11 @@ public struct ChangePage: Sendable {
 }
 
 extension FeedStore {
-    /// The first `limit` changes after `token` (nil: from the beginning), merged in sequence order: live
-    /// articles whose content changed (with their current state embedded), state-only changes of articles
-    /// whose content did not, and tombstones (only for a token past the beginning).
-    public func changes(after token: String?, limit: Int) async throws -> ChangePage {
+    /// The first `limit` changes after `token` (nil: from the beginning) that `account` sees, merged in
+    /// sequence order: live articles whose content changed (with the account's current state embedded), the
+    /// account's state-only changes of articles whose content did not, and tombstones (only for a token past
+    /// the beginning). Other accounts' state changes are skipped: their sequence numbers are simply absent.
+    public func changes(after token: String?, limit: Int, account: String) async throws -> ChangePage {
         try await writer.read { db in
             let counters = try Self.counters(db)
             var since: Int64 = 0
@@ -40,8 +41,8 @@ extension FeedStore {
             for row in try Row.fetchAll(db, sql: """
                 SELECT s.article_id, s.field, s.value, s.changed_at, s.device, s.seq
                 FROM field_state s JOIN article a ON a.id = s.article_id
-                WHERE s.seq > ? AND a.deleted = 0 AND a.content_seq <= ? ORDER BY s.seq LIMIT ?
-                """, arguments: [since, since, window]) {
+                WHERE s.account = ? AND s.seq > ? AND a.deleted = 0 AND a.content_seq <= ? ORDER BY s.seq LIMIT ?
+                """, arguments: [account, since, since, window]) {
                 guard let field = StateField(rawValue: row["field"]) else { continue }
                 candidates.append((row["seq"], .state(StateChange(id: row["article_id"], field: field,
                                                                   record: Self.stateRecord(row)))))
@@ -69,7 +70,7 @@ extension FeedStore {
                 case let .tombstone(id): deleted.append(id)
                 }
             }
-            let embedded = try Self.states(db, articles: itemRows.map(\.id))
+            let embedded = try Self.states(db, account: account, articles: itemRows.map(\.id))
             let items = itemRows.map { row in
                 let current = embedded[row.id] ?? [:]
                 return StoredItem(json: row.json, revision: row.revision, read: current[.read], starred: current[.starred])
@@ -79,15 +80,15 @@ extension FeedStore {
         }
     }
 
-    /// The current states of the given articles, by article and field.
-    static func states(_ db: Database, articles: [String]) throws -> [String: [StateField: StateRecord]] {
+    /// The current states of the given articles for one account, by article and field.
+    static func states(_ db: Database, account: String, articles: [String]) throws -> [String: [StateField: StateRecord]] {
         guard !articles.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: articles.count).joined(separator: ", ")
         var result: [String: [StateField: StateRecord]] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT article_id, field, value, changed_at, device, seq FROM field_state
-            WHERE article_id IN (\(placeholders))
-            """, arguments: StatementArguments(articles)) {
+            WHERE account = ? AND article_id IN (\(placeholders))
+            """, arguments: StatementArguments([account] + articles)) {
             guard let field = StateField(rawValue: row["field"]) else { continue }
             result[row["article_id"], default: [:]][field] = stateRecord(row)
         }

@@ -45,12 +45,12 @@ extension FeedStore {
     /// response under the key.
     ///
     /// - Parameter request: the decoded body, or why it could not be decoded; only consulted for a new key.
-    public func push(key: String, body: Data, request: Result<PushRequest, PushRejection>,
+    public func push(account: String, key: String, body: Data, request: Result<PushRequest, PushRejection>,
                      policy: ConflictPolicy, clock: PushClock) async throws -> StoredResponse {
         try await writer.write { db in
             if let record = try Row.fetchOne(db, sql: """
-                SELECT request_body, response_status, response_body FROM idempotency_record WHERE key = ?
-                """, arguments: [key]) {
+                SELECT request_body, response_status, response_body FROM idempotency_record WHERE account = ? AND key = ?
+                """, arguments: [account, key]) {
                 guard (record["request_body"] as Data) == body else { throw PushRejection.keyReusedWithDifferentBody }
                 return StoredResponse(status: record["response_status"], body: record["response_body"])
             }
@@ -59,32 +59,39 @@ extension FeedStore {
                 throw PushRejection.tooManyMutations(mutations.count)
             }
             // Each result is encoded once: stored with its mutation id and spliced into the response.
-            let results = try mutations.map { try Self.judge(db, $0, policy: policy, clock: clock).json }
+            var counts = AccountCounters()
+            let results = try mutations.map { mutation in
+                let judged = try Self.judge(db, account: account, mutation, policy: policy, clock: clock)
+                counts.count(judged.result.status)
+                return judged.json
+            }
+            try Self.addCounters(db, account: account, counts)
             var writer = WireJSONWriter(capacity: results.reduce(64) { $0 + $1.utf8.count + 1 })
             writer.pushResponse(serverTime: clock.serverNow, results: results)
             let response = StoredResponse(status: 200, body: Data(writer.buffer.readableBytesView))
             try db.execute(sql: """
-                INSERT INTO idempotency_record (key, request_body, response_status, response_body) VALUES (?, ?, ?, ?)
-                """, arguments: [key, body, response.status, response.body])
+                INSERT INTO idempotency_record (account, key, request_body, response_status, response_body)
+                VALUES (?, ?, ?, ?, ?)
+                """, arguments: [account, key, body, response.status, response.body])
             return response
         }
     }
 
     /// Judges one mutation against the field's stored state with the shared conflict rules, stores the
-    /// winner, and records the mutation id with its outcome; returns the outcome and its wire JSON. A
-    /// `changed_at` from a clock more than ε off is rebased or clamped first (`ClockOffsetBound.judgedTime`),
-    /// and the result says by how much. Runs up to 1000 times per push: its statements are prepared once
-    /// per connection.
-    static func judge(_ db: Database, _ mutation: Mutation, policy: ConflictPolicy,
+    /// winner, and records the mutation id with its outcome, all for one account (the caller counts it);
+    /// returns the outcome and its wire JSON. A `changed_at` from a clock more than ε off is rebased or
+    /// clamped first (`PushClock.judged`), and the result says by how much. Runs up to 1000 times per push:
+    /// its statements are prepared once per connection.
+    static func judge(_ db: Database, account: String, _ mutation: Mutation, policy: ConflictPolicy,
                       clock: PushClock) throws -> (result: MutationResult, json: String) {
         let rule = mutation.rule ?? policy.rule(for: mutation.field)
-        let current = try state(db, article: mutation.articleID, field: mutation.field)
+        let current = try state(db, account: account, article: mutation.articleID, field: mutation.field)
         var result = MutationResult(mutationID: mutation.mutationID, articleID: mutation.articleID,
                                     field: mutation.field, status: .applied, state: current, rule: rule)
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM seen_mutation WHERE mutation_id = ?)"),
-                             arguments: [mutation.mutationID])! {
+        if try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM seen_mutation WHERE account = ? AND mutation_id = ?)
+            """), arguments: [account, mutation.mutationID])! {
             result.status = .duplicate
-            try db.cachedStatement(sql: "UPDATE server_state SET mutations_duplicate = mutations_duplicate + 1 WHERE id = 1").execute()
             return (result, encoded(result))
         }
         if try !isLive(db, article: mutation.articleID) {
@@ -96,16 +103,15 @@ extension FeedStore {
             result.clockAdjustedMs = adjustment
             let verdict = rule.resolve(incoming: incoming, current: current?.fieldState, concurrent: concurrent)
             if verdict.winner == .incoming {
-                result.state = try storeState(db, article: mutation.articleID, field: mutation.field, state: incoming)
-                try db.cachedStatement(sql: "UPDATE server_state SET mutations_applied = mutations_applied + 1 WHERE id = 1").execute()
+                result.state = try storeState(db, account: account, article: mutation.articleID, field: mutation.field,
+                                              state: incoming)
             } else {
                 result.status = .conflict
-                try db.cachedStatement(sql: "UPDATE server_state SET mutations_conflict = mutations_conflict + 1 WHERE id = 1").execute()
             }
         }
         let json = encoded(result)
-        try db.cachedStatement(sql: "INSERT INTO seen_mutation (mutation_id, status, result_json) VALUES (?, ?, ?)")
-            .execute(arguments: [mutation.mutationID, result.status.rawValue, json])
+        try db.cachedStatement(sql: "INSERT INTO seen_mutation (account, mutation_id, status, result_json) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [account, mutation.mutationID, result.status.rawValue, json])
         return (result, json)
     }
 

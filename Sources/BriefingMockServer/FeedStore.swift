@@ -3,12 +3,13 @@ import BriefingProtocol
 import Foundation
 import GRDB
 
-/// The mock server's own store: articles, their reader state, the change sequence, seen mutations and
-/// idempotency records, in SQLite through GRDB. In memory unless given a path (then on disk, in WAL mode).
+/// The mock server's embedded store: articles, each account's reader state, the change sequence, seen
+/// mutations and idempotency records, in SQLite through GRDB. In memory unless given a path (then on disk,
+/// in WAL mode). One process only: SQLite's single writer serializes the sequence.
 ///
 /// Every logical change is one write transaction; every content write, applied state change and delete
 /// takes the next number of the one global sequence.
-public final class FeedStore: Sendable {
+public final class FeedStore: FeedStorage {
     let writer: any DatabaseWriter
 
     /// Opens (and migrates) the store at `path`, or a fresh in-memory store when `path` is nil.
@@ -42,26 +43,57 @@ public final class FeedStore: Sendable {
     public func currentToken() async throws -> ChangeToken {
         try await writer.read { db in try Self.counters(db).token }
     }
+
+    public func close() async {}
 }
 
 /// The single `server_state` row.
 struct ServerCounters: Sendable {
     var sequence: Int64
     var epoch: Int64
-    var applied: Int64
-    var duplicate: Int64
-    var conflict: Int64
 
     var token: ChangeToken { ChangeToken(epoch: epoch, sequence: sequence) }
 }
 
+/// One account's push counters, as `GET /admin/state` reports them.
+struct AccountCounters: Sendable {
+    var applied: Int64 = 0
+    var duplicate: Int64 = 0
+    var conflict: Int64 = 0
+
+    mutating func count(_ status: MutationStatus) {
+        switch status {
+        case .applied: applied += 1
+        case .duplicate: duplicate += 1
+        case .conflict: conflict += 1
+        case .gone: break
+        }
+    }
+}
+
 extension FeedStore {
     static func counters(_ db: Database) throws -> ServerCounters {
-        let row = try Row.fetchOne(db, sql: """
-            SELECT sequence, token_epoch, mutations_applied, mutations_duplicate, mutations_conflict
-            FROM server_state WHERE id = 1
-            """)!
-        return ServerCounters(sequence: row[0], epoch: row[1], applied: row[2], duplicate: row[3], conflict: row[4])
+        let row = try Row.fetchOne(db, sql: "SELECT sequence, token_epoch FROM server_state WHERE id = 1")!
+        return ServerCounters(sequence: row[0], epoch: row[1])
+    }
+
+    static func accountCounters(_ db: Database, account: String) throws -> AccountCounters {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT mutations_applied, mutations_duplicate, mutations_conflict FROM account_counters WHERE account = ?
+            """, arguments: [account]) else { return AccountCounters() }
+        return AccountCounters(applied: row[0], duplicate: row[1], conflict: row[2])
+    }
+
+    /// Adds one push's counts to the account's counters.
+    static func addCounters(_ db: Database, account: String, _ counts: AccountCounters) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO account_counters (account, mutations_applied, mutations_duplicate, mutations_conflict)
+            VALUES (?, ?, ?, ?)
+            ON CONFLICT (account) DO UPDATE SET
+                mutations_applied = mutations_applied + excluded.mutations_applied,
+                mutations_duplicate = mutations_duplicate + excluded.mutations_duplicate,
+                mutations_conflict = mutations_conflict + excluded.mutations_conflict
+            """).execute(arguments: [account, counts.applied, counts.duplicate, counts.conflict])
     }
 
     /// Takes the next number of the global sequence.
@@ -70,11 +102,11 @@ extension FeedStore {
         return try Int64.fetchOne(db.cachedStatement(sql: "SELECT sequence FROM server_state WHERE id = 1"))!
     }
 
-    /// The current state of one field of one article, with its revision.
-    static func state(_ db: Database, article: String, field: StateField) throws -> StateRecord? {
+    /// The current state of one field of one article for one account, with its revision.
+    static func state(_ db: Database, account: String, article: String, field: StateField) throws -> StateRecord? {
         try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT value, changed_at, device, seq FROM field_state WHERE article_id = ? AND field = ?
-            """), arguments: [article, field.rawValue]).map(Self.stateRecord)
+            SELECT value, changed_at, device, seq FROM field_state WHERE account = ? AND article_id = ? AND field = ?
+            """), arguments: [account, article, field.rawValue]).map(Self.stateRecord)
     }
 
     static func stateRecord(_ row: Row) -> StateRecord {
@@ -83,13 +115,16 @@ extension FeedStore {
     }
 
     /// Stores `state` as the field's current state under a new sequence number and returns it with its rev.
-    static func storeState(_ db: Database, article: String, field: StateField, state: FieldState) throws -> StateRecord {
+    static func storeState(_ db: Database, account: String, article: String, field: StateField,
+                           state: FieldState) throws -> StateRecord {
         let seq = try nextSequence(db)
         try db.cachedStatement(sql: """
-            INSERT INTO field_state (article_id, field, value, changed_at, device, seq) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (article_id, field) DO UPDATE SET
+            INSERT INTO field_state (account, article_id, field, value, changed_at, device, seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (account, article_id, field) DO UPDATE SET
                 value = excluded.value, changed_at = excluded.changed_at, device = excluded.device, seq = excluded.seq
-            """).execute(arguments: [article, field.rawValue, state.value, state.changedAt.milliseconds, state.device, seq])
+            """).execute(arguments: [account, article, field.rawValue, state.value, state.changedAt.milliseconds,
+                                     state.device, seq])
         return StateRecord(state, rev: seq)
     }
 

@@ -51,14 +51,20 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Refuses protocol requests that do not carry `Authorization: Bearer <token>`.
-struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String
+/// Refuses protocol requests that do not carry `Authorization: Bearer <token>` with a known token, and
+/// hands the token's account to the routes.
+struct BearerAuthMiddleware: RouterMiddleware {
+    /// Token → account name.
+    let accounts: [String: String]
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.headers[.authorization] == "Bearer \(token)" else {
+    func handle(_ request: Request, context: MockServerContext,
+                next: (Request, MockServerContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              let account = accounts[String(header.dropFirst(7))] else {
             throw WireError(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer"])
         }
+        var context = context
+        context.account = account
         return try await next(request, context)
     }
 }

@@ -17,8 +17,8 @@ public enum MockServer {
 
         let protocolRoutes = router.group("v1")
             .add(middleware: FaultMiddleware(faults: service.faults))
-        if let token = service.configuration.token {
-            protocolRoutes.add(middleware: BearerAuthMiddleware(token: token))
+        if let accounts = service.configuration.accountsByToken {
+            protocolRoutes.add(middleware: BearerAuthMiddleware(accounts: accounts))
         }
         protocolRoutes.add(middleware: GzipMiddleware())
         protocolRoutes.get("changes") { try await service.pullChanges($0, context: $1) }

@@ -8,6 +8,8 @@ public struct MockServerContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The connection; nil when a request does not come from a socket.
     public let channel: (any Channel)?
+    /// The account the bearer token named (`BearerAuthMiddleware`); the default account without accounts.
+    public var account: String = defaultAccount
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

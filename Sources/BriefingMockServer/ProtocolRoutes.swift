@@ -29,7 +29,7 @@ extension MockFeedService {
         }
         let page: ChangePage
         do {
-            page = try await store.changes(after: token, limit: limit)
+            page = try await store.changes(after: token, limit: limit, account: context.account)
         } catch is ExpiredChangeToken {
             throw WireError(.gone, Self.expiredTokenMessage)
         }
@@ -75,7 +75,8 @@ extension MockFeedService {
             clientTime = time
         }
         do {
-            let stored = try await store.push(key: key, body: body, request: decoded, policy: configuration.policy,
+            let stored = try await store.push(account: context.account, key: key, body: body, request: decoded,
+                                              policy: configuration.policy,
                                               clock: PushClock(serverNow: clock.now(), clientTime: clientTime,
                                                                bound: configuration.maxClockOffset))
             return .json(stored.body, status: HTTPResponse.Status(code: stored.status))

@@ -16,8 +16,14 @@ struct MockServerCommand: ParsableCommand {
             Prints `listening on http://HOST:PORT` as its first line (the real port with --port 0) and stops \
             cleanly on SIGTERM or SIGINT. The admin API (/admin/...) answers loopback clients only.
 
-            Exit codes: 0 stopped by a signal, 64 bad flags, 65 malformed seed file, 66 unreadable seeds \
-            directory, 71 cannot listen on the address, 74 cannot open the --data store.
+            --accounts FILE gives each bearer token an account: one `ACCOUNT TOKEN` pair per line (# comments), \
+            mode 600 (refused when group or others may read it). Read/starred state is per account; articles \
+            are shared. --database postgres://USER@HOST:PORT/DB keeps everything in PostgreSQL, which several \
+            instances may share.
+
+            Exit codes: 0 stopped by a signal, 64 bad flags, 65 malformed seed or accounts file, 66 unreadable \
+            seeds directory or accounts file, 71 cannot listen on the address, 74 cannot open the store, 78 an \
+            accounts file others may read.
             """,
         version: BriefingVersion.current)
 
@@ -36,8 +42,14 @@ struct MockServerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("SQLite file that keeps the server's state across restarts (default: in memory).", valueName: "path"))
     var data: String?
 
-    @Option(help: "Bearer token every protocol request must carry.")
+    @Option(help: ArgumentHelp("PostgreSQL database that keeps the server's state, shareable by several instances (postgres://user@host:port/db).", valueName: "url"))
+    var database: String?
+
+    @Option(help: "Bearer token every protocol request must carry (one account).")
     var token: String?
+
+    @Option(help: ArgumentHelp("File of `ACCOUNT TOKEN` lines (mode 600): each token's requests see that account's state.", valueName: "file"))
+    var accounts: String?
 
     @Option(help: ArgumentHelp("Default page size of /v1/changes (1-1000).", valueName: "n"))
     var pageSize = 100
@@ -54,6 +66,10 @@ struct MockServerCommand: ParsableCommand {
         guard (0...10_000_000).contains(generate) else { throw ValidationError("--generate must be 0-10000000, got \(generate)") }
         guard (1...1_000).contains(pageSize) else { throw ValidationError("--page-size must be 1-1000, got \(pageSize)") }
         if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
+        if data != nil, database != nil { throw ValidationError("--data and --database are two stores: give one") }
+        if let database, !(database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")) {
+            throw ValidationError("--database must be a postgres:// URL, got '\(database)'")
+        }
         guard (0...Int64(Int32.max)).contains(maxClockOffset) else {
             throw ValidationError("--max-clock-offset must be 0-\(Int32.max) seconds, got \(maxClockOffset)")
         }
@@ -94,14 +110,26 @@ if let directory = command.seeds {
     }
 }
 
+var accounts: [String: String]?
+if let path = command.accounts {
+    do {
+        accounts = try AccountsFile.load(path: path)
+    } catch {
+        fail(error.description, error.exitCode)
+    }
+}
+
 let service: MockFeedService
 do {
     service = try await MockFeedService(configuration: MockServerConfiguration(
-        host: command.host, port: command.port, seeds: seeds, generated: command.generate, dataPath: command.data, token: command.token,
-        pageSize: command.pageSize, policy: try ConflictPolicy(parsing: command.policies),
+        host: command.host, port: command.port, seeds: seeds, generated: command.generate, dataPath: command.data,
+        databaseURL: command.database, token: command.token, accounts: accounts, pageSize: command.pageSize,
+        policy: try ConflictPolicy(parsing: command.policies),
         maxClockOffset: ClockOffsetBound(milliseconds: command.maxClockOffset * 1000)))
 } catch {
-    fail("cannot open the store\(command.data.map { " \($0)" } ?? ""): \(error)", 74)
+    let store = command.database.map { " \(PostgresURLError.redacted($0))" } ?? command.data.map { " \($0)" } ?? ""
+    let reason = command.database == nil ? String(describing: error) : PostgresFeedStore.describe(error)
+    fail("cannot open the store\(store): \(reason.split(separator: "\n").first ?? "")", 74)
 }
 
 let app = MockServer.application(for: service) { host, port in

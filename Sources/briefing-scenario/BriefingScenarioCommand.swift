@@ -95,7 +95,9 @@ struct Run: AsyncParsableCommand {
         discussion: """
             Without --server each scenario gets its own briefing-mock-server on 127.0.0.1 (a free port); with \
             --server the scenarios run against that server through the protocol and its admin API only, as a \
-            conformance suite (a scenario that needs a restart or a server policy then fails, saying why).
+            conformance suite (a scenario that needs a restart or a server policy then fails, saying why). \
+            --exclude NAME leaves a scenario out on purpose: it is listed as EXCLUDED and counted as excluded \
+            in the summary line, never dropped silently.
             """)
 
     @Argument(help: ArgumentHelp("Scenario files or directories.", valueName: "file|dir"))
@@ -116,6 +118,11 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Seed of the retry jitter, to replay a run.")
     var seed: UInt64 = 1
 
+    @Option(help: ArgumentHelp(
+        "Do not run the scenario named NAME (repeatable; e.g. one needing a restart against --server). It is listed as EXCLUDED and counted in the summary.",
+        valueName: "name"))
+    var exclude: [String] = []
+
     func validate() throws {
         if let server {
             guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
@@ -125,7 +132,17 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let scenarios = loadScenarios(paths)
+        let loaded = loadScenarios(paths)
+        if let unknown = exclude.first(where: { name in !loaded.contains { $0.name == name } }) {
+            fail("--exclude \(unknown): no scenario of that name in \(paths.joined(separator: " "))", 64)
+        }
+        let excluded = loaded.filter { exclude.contains($0.name) }
+        let scenarios = loaded.filter { !exclude.contains($0.name) }
+        // Said before the run and in the summary line, on stderr with --json (whose stdout is one object).
+        for scenario in excluded {
+            let line = "EXCLUDED \(scenario.name) (\(scenario.file)): --exclude"
+            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        }
         var options = ScenarioRunner.Options(binDirectory: binDirectory(), serverURL: server.flatMap(URL.init(string:)), seed: seed)
         options.seed = seed
         let runner = ScenarioRunner(options: options)
@@ -138,7 +155,11 @@ struct Run: AsyncParsableCommand {
             FileHandle.standardOutput.write(data)
             print()
         } else {
-            print(TextReport.summary(results))
+            var summary = TextReport.summary(results)
+            if !excluded.isEmpty {
+                summary += ", \(excluded.count) excluded (" + excluded.map(\.name).joined(separator: ", ") + ")"
+            }
+            print(summary)
         }
         if let junit { write(JUnitReport.render(results), to: junit) }
         if let html { write(HTMLTimeline.render(results), to: html) }

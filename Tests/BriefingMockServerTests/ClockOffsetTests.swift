@@ -1,6 +1,7 @@
 import BriefingMockServer
 import BriefingModel
 import BriefingProtocol
+import BriefingTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -15,8 +16,8 @@ private func plus(_ ms: Int64) -> Timestamp { Timestamp(milliseconds: serverNow.
 /// How the server bounds clock offset (ε, `--max-clock-offset`): marks from a clock more than ε off are
 /// rebased by the offset the push's `Briefing-Client-Time` shows, or clamped to the server's time.
 @Suite struct ClockOffsetTests {
-    @Test func aMarkFromADeviceADayFastIsRebasedAndTheResultSaysSo() async throws {
-        try await withServer { server in
+    @Test(arguments: StoreKind.allCases) func aMarkFromADeviceADayFastIsRebasedAndTheResultSaysSo(store: StoreKind) async throws {
+        try await withServer(store: store) { server in
             let answer = try await push(server, [mark("m-1", "article-0001", time: plus(day - 5_000), device: "fast")],
                                         clientTime: plus(day))
             let result = try #require(answer.results.first)
@@ -27,8 +28,8 @@ private func plus(_ ms: Int64) -> Timestamp { Timestamp(milliseconds: serverNow.
         }
     }
 
-    @Test func aLaterRealTimeMarkBeatsAnEarlierOneFromAFastDevice() async throws {
-        try await withServer { server in
+    @Test(arguments: StoreKind.allCases) func aLaterRealTimeMarkBeatsAnEarlierOneFromAFastDevice(store: StoreKind) async throws {
+        try await withServer(store: store) { server in
             _ = try await push(server, [mark("fast-1", "article-0001", time: plus(day - 2_000), device: "fast")],
                                clientTime: plus(day))
             let answer = try await push(server, [mark("ok-1", "article-0001", .read, false, time: plus(-1_000), device: "ok")],
@@ -38,8 +39,8 @@ private func plus(_ ms: Int64) -> Timestamp { Timestamp(milliseconds: serverNow.
         }
     }
 
-    @Test func withAHugeBoundTheFastDeviceStillWinsAsBefore() async throws {
-        try await withServer(maxClockOffset: ClockOffsetBound(milliseconds: 10 * day)) { server in
+    @Test(arguments: StoreKind.allCases) func withAHugeBoundTheFastDeviceStillWinsAsBefore(store: StoreKind) async throws {
+        try await withServer(store: store, maxClockOffset: ClockOffsetBound(milliseconds: 10 * day)) { server in
             _ = try await push(server, [mark("fast-1", "article-0001", time: plus(day - 2_000), device: "fast")],
                                clientTime: plus(day))
             let answer = try await push(server, [mark("ok-1", "article-0001", .read, false, time: plus(-1_000), device: "ok")],
@@ -48,8 +49,8 @@ private func plus(_ ms: Int64) -> Timestamp { Timestamp(milliseconds: serverNow.
         }
     }
 
-    @Test func aClockWithinTheBoundIsTakenAtItsWord() async throws {
-        try await withServer { server in
+    @Test(arguments: StoreKind.allCases) func aClockWithinTheBoundIsTakenAtItsWord(store: StoreKind) async throws {
+        try await withServer(store: store) { server in
             let answer = try await push(server, [mark("m-1", "article-0001", time: plus(30_000))], clientTime: plus(30_000))
             #expect(answer.results.first?.state?.changedAt == plus(30_000))
             #expect(answer.results.first?.clockAdjustedMs == nil)
@@ -57,8 +58,8 @@ private func plus(_ ms: Int64) -> Timestamp { Timestamp(milliseconds: serverNow.
         }
     }
 
-    @Test func withoutAClockReadingAChangedAtBeyondTheBoundIsClampedToTheServersTime() async throws {
-        try await withServer { server in
+    @Test(arguments: StoreKind.allCases) func withoutAClockReadingAChangedAtBeyondTheBoundIsClampedToTheServersTime(store: StoreKind) async throws {
+        try await withServer(store: store) { server in
             let answer = try await push(server, [mark("m-1", "article-0001", time: plus(day)),
                                                  mark("m-2", "article-0002", time: plus(50_000))], clientTime: nil)
             #expect(answer.results.map { $0.state?.changedAt } == [serverNow, plus(50_000)])
@@ -66,8 +67,8 @@ private func plus(_ ms: Int64) -> Timestamp { Timestamp(milliseconds: serverNow.
         }
     }
 
-    @Test func anAdminMarkFromTheFutureIsClampedToo() async throws {
-        try await withServer { server in
+    @Test(arguments: StoreKind.allCases) func anAdminMarkFromTheFutureIsClampedToo(store: StoreKind) async throws {
+        try await withServer(store: store) { server in
             let answer = try await server.admin("state", ["id": "article-0001", "field": "read", "value": true,
                                                           "changed_at": plus(day).rfc3339, "device": "tablet"])
             #expect(answer["clock_adjusted_ms"] as? Int == Int(-day))
@@ -94,15 +95,24 @@ private func plus(_ ms: Int64) -> Timestamp { Timestamp(milliseconds: serverNow.
     }
 }
 
-/// The real router on a fresh in-memory store whose clock reads `serverNow`.
-private func withServer(maxClockOffset: ClockOffsetBound = .default,
+/// The real router on a fresh store (in-memory SQLite, or a new PostgreSQL database on the test cluster)
+/// whose clock reads `serverNow`.
+private func withServer(store: StoreKind = .sqlite, maxClockOffset: ClockOffsetBound = .default,
                         _ body: @escaping @Sendable (InProcessServer) async throws -> Void) async throws {
+    let databaseURL = store == .postgres ? try TestPostgres.freshDatabase() : nil
     let service = try await MockFeedService(
-        configuration: MockServerConfiguration(seeds: sampleItems(3), maxClockOffset: maxClockOffset),
+        configuration: MockServerConfiguration(seeds: sampleItems(3), databaseURL: databaseURL,
+                                               maxClockOffset: maxClockOffset),
         clock: ServerClock(wallClock: { serverNow }))
-    try await Application(router: MockServer.router(for: service)).test(.router) { client in
-        try await body(InProcessServer(service: service, client: client))
+    do {
+        try await Application(router: MockServer.router(for: service)).test(.router) { client in
+            try await body(InProcessServer(service: service, client: client))
+        }
+    } catch {
+        await service.store.close()
+        throw error
     }
+    await service.store.close()
 }
 
 private func push(_ server: InProcessServer, _ mutations: [Mutation], clientTime: Timestamp?) async throws -> PushResponse {

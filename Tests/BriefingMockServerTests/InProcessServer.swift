@@ -1,27 +1,38 @@
 import BriefingMockServer
 import BriefingModel
 import BriefingProtocol
+import BriefingTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
-/// The real router on a fresh in-memory store, driven in process through HummingbirdTesting.
+/// The real router on a fresh store — in-memory SQLite, or a new PostgreSQL database on the test cluster —
+/// driven in process through HummingbirdTesting.
 struct InProcessServer: Sendable {
     let service: MockFeedService
     let client: any TestClientProtocol
 
     /// Runs `body` against a server seeded with `seeds`.
-    static func run(seeds: [FeedItem] = sampleItems(5), generated: Int = 0, token: String? = nil, pageSize: Int = 100,
+    static func run(store: StoreKind = .sqlite, seeds: [FeedItem] = sampleItems(5), generated: Int = 0,
+                    token: String? = nil, accounts: [String: String]? = nil, pageSize: Int = 100,
                     policy: ConflictPolicy = .default,
                     _ body: @escaping @Sendable (InProcessServer) async throws -> Void) async throws {
+        let databaseURL = store == .postgres ? try TestPostgres.freshDatabase() : nil
         let service = try await MockFeedService(configuration: MockServerConfiguration(
-            seeds: seeds, generated: generated, token: token, pageSize: pageSize, policy: policy))
+            seeds: seeds, generated: generated, databaseURL: databaseURL, token: token, accounts: accounts,
+            pageSize: pageSize, policy: policy))
         let app = Application(router: MockServer.router(for: service))
-        try await app.test(.router) { client in
-            try await body(InProcessServer(service: service, client: client))
+        do {
+            try await app.test(.router) { client in
+                try await body(InProcessServer(service: service, client: client))
+            }
+        } catch {
+            await service.store.close()
+            throw error
         }
+        await service.store.close()
     }
 
     func request(_ method: HTTPRequest.Method, _ uri: String, headers: HTTPFields = [:],

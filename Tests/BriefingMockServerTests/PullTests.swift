@@ -1,6 +1,7 @@
 import BriefingMockServer
 import BriefingModel
 import BriefingProtocol
+import BriefingTestSupport
 import CompressNIO
 import Foundation
 import HTTPTypes
@@ -10,8 +11,8 @@ import Testing
 
 /// Pulls through the real router, in process.
 @Suite struct PullTests {
-    @Test func fullPullPagesThroughEveryArticleExactlyOnce() async throws {
-        try await InProcessServer.run(seeds: sampleItems(250), pageSize: 100) { server in
+    @Test(arguments: StoreKind.allCases) func fullPullPagesThroughEveryArticleExactlyOnce(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store, seeds: sampleItems(250), pageSize: 100) { server in
             let (pages, lastToken) = try await server.pullAll()
             #expect(pages.map(\.items.count) == [100, 100, 50])
             #expect(pages.map { $0.briefing!.hasMore } == [true, true, false])
@@ -26,8 +27,8 @@ import Testing
         }
     }
 
-    @Test func pullPagesAreServedAsFeedJSONWhilePushAndAdminAnswersStayPlainJSON() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func pullPagesAreServedAsFeedJSONWhilePushAndAdminAnswersStayPlainJSON(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let page = try await server.request(.get, "/v1/changes?limit=2")
             #expect(page.status == .ok && page.headers[.contentType] == "application/feed+json")
             let push = try await server.push([mark("m-1", "article-0001", time: at(1))])
@@ -39,8 +40,8 @@ import Testing
         }
     }
 
-    @Test func pullFromTheBeginningHasAnETagAnswered304UntilTheNextChange() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func pullFromTheBeginningHasAnETagAnswered304UntilTheNextChange(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let first = try await server.request(.get, "/v1/changes?limit=10")
             let etag = try #require(first.headers[.eTag])
             let again = try await server.request(.get, "/v1/changes?limit=10", headers: [.ifNoneMatch: "W/\(etag)"])
@@ -55,8 +56,8 @@ import Testing
         }
     }
 
-    @Test func adminEditIsPulledAsThatItemAloneWithAHigherRevision() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func adminEditIsPulledAsThatItemAloneWithAHigherRevision(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let (_, token) = try await server.pullAll()
             try await server.admin("articles", ["id": "article-0002", "title": "Edited", "content_html": "<p>New</p>"])
             let page = try await server.pull(token: token)
@@ -67,8 +68,8 @@ import Testing
         }
     }
 
-    @Test func adminStateChangeIsPulledAsAStateOnlyChangeWithoutABody() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func adminStateChangeIsPulledAsAStateOnlyChangeWithoutABody(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let (_, token) = try await server.pullAll()
             let answer = try await server.admin("state", ["id": "article-0001", "field": "starred", "value": true,
                                                           "changed_at": at(10).rfc3339, "device": "phone"])
@@ -83,8 +84,8 @@ import Testing
         }
     }
 
-    @Test func itemsCarryTheirCurrentStateOnAFullPull() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func itemsCarryTheirCurrentStateOnAFullPull(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("state", ["id": "article-0003", "field": "read", "value": true,
                                              "changed_at": at(5).rfc3339, "device": "phone"])
             let (pages, _) = try await server.pullAll()
@@ -95,8 +96,8 @@ import Testing
         }
     }
 
-    @Test func adminDeleteIsPulledAsATombstoneAndLeavesFullPulls() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func adminDeleteIsPulledAsATombstoneAndLeavesFullPulls(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let (_, token) = try await server.pullAll()
             try await server.admin("state", ["id": "article-0004", "field": "read", "value": true,
                                              "changed_at": at(1).rfc3339, "device": "phone"])
@@ -113,8 +114,8 @@ import Testing
         }
     }
 
-    @Test func republishingADeletedArticleBringsItBack() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func republishingADeletedArticleBringsItBack(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("delete", ["ids": ["article-0000"]])
             let (_, token) = try await server.pullAll()
             let answer = try await server.admin("articles", ["items": [["id": "article-0000", "content_text": "back"]]])
@@ -124,8 +125,8 @@ import Testing
         }
     }
 
-    @Test func expiredTokenAnswers410AndAPullWithoutTokenStillWorks() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func expiredTokenAnswers410AndAPullWithoutTokenStillWorks(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let (_, token) = try await server.pullAll()
             try await server.admin("expire-tokens", [String: Any]())
             let response = try await server.request(.get, "/v1/changes?token=\(token)")
@@ -136,24 +137,24 @@ import Testing
         }
     }
 
-    @Test(arguments: ["not-a-token", "MTox", ChangeToken(epoch: 1, sequence: 999).description, "%20"])
-    func undecodableForeignOrFutureTokensAnswer410(token: String) async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases, ["not-a-token", "MTox", ChangeToken(epoch: 1, sequence: 999).description, "%20"])
+    func undecodableForeignOrFutureTokensAnswer410(store: StoreKind, token: String) async throws {
+        try await InProcessServer.run(store: store) { server in
             let response = try await server.request(.get, "/v1/changes?token=\(token)")
             #expect(response.status == .gone)
         }
     }
 
-    @Test func tokenBeyondTheSequenceOfThisEpochAnswers410() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func tokenBeyondTheSequenceOfThisEpochAnswers410(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let current = try #require(ChangeToken(try await server.pull().briefing!.nextToken))
             let future = ChangeToken(epoch: current.epoch, sequence: current.sequence + 1)
             #expect(try await server.request(.get, "/v1/changes?token=\(future)").status == .gone)
         }
     }
 
-    @Test func limitIsClampedAndANonNumericLimitIs400() async throws {
-        try await InProcessServer.run(seeds: sampleItems(3)) { server in
+    @Test(arguments: StoreKind.allCases) func limitIsClampedAndANonNumericLimitIs400(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store, seeds: sampleItems(3)) { server in
             #expect(try await server.pull(limit: 0).items.count == 1)
             #expect(try await server.pull(limit: 5000).items.count == 3)
             let response = try await server.request(.get, "/v1/changes?limit=ten")
@@ -162,8 +163,8 @@ import Testing
         }
     }
 
-    @Test func pagesMergeItemsStatesAndTombstonesInSequenceOrder() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func pagesMergeItemsStatesAndTombstonesInSequenceOrder(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let (_, token) = try await server.pullAll()
             try await server.admin("state", ["id": "article-0000", "field": "read", "value": true,
                                              "changed_at": at(1).rfc3339, "device": "phone"])
@@ -178,8 +179,8 @@ import Testing
         }
     }
 
-    @Test func gzipIsUsedWhenAskedAndDecodesToTheSamePage() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func gzipIsUsedWhenAskedAndDecodesToTheSamePage(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let plain = try await server.request(.get, "/v1/changes")
             let zipped = try await server.request(.get, "/v1/changes", headers: [.acceptEncoding: "gzip, deflate"])
             #expect(plain.headers[.contentEncoding] == nil)
@@ -194,8 +195,8 @@ import Testing
         }
     }
 
-    @Test func everyResponseCarriesAServerTimeThatNeverGoesBackwards() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func everyResponseCarriesAServerTimeThatNeverGoesBackwards(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             var times: [Timestamp] = []
             for uri in ["/v1/changes", "/v1/changes?token=bad", "/admin/state", "/nowhere"] {
                 let response = try await server.request(.get, uri)

@@ -1,6 +1,7 @@
 import BriefingMockServer
 import BriefingModel
 import BriefingProtocol
+import BriefingTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,8 +10,8 @@ import Testing
 
 /// Pushes through the real router, in process.
 @Suite struct PushTests {
-    @Test func sameMutationTwiceIsAppliedThenDuplicateAndAppliedOnce() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func sameMutationTwiceIsAppliedThenDuplicateAndAppliedOnce(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let mutation = mark("m-1", "article-0001", time: at(1))
             let first = try await server.pushResults([mutation])
             let second = try await server.pushResults([mutation])
@@ -25,8 +26,8 @@ import Testing
         }
     }
 
-    @Test func appliedMutationIsPulledAsAStateChangeWithItsRev() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func appliedMutationIsPulledAsAStateChangeWithItsRev(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let (_, token) = try await server.pullAll()
             let result = try #require(try await server.pushResults([mark("m-1", "article-0002", .starred, time: at(1))]).first)
             let page = try await server.pull(token: token)
@@ -34,8 +35,8 @@ import Testing
         }
     }
 
-    @Test func sameIdempotencyKeyAndBodyReplaysTheStoredResponse() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func sameIdempotencyKeyAndBodyReplaysTheStoredResponse(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let mutations = [mark("m-1", "article-0001", time: at(1)), mark("m-2", "article-0002", .starred, time: at(2))]
             let first = try await server.push(mutations, key: "push-1")
             let again = try await server.push(mutations, key: "push-1")
@@ -49,8 +50,8 @@ import Testing
         }
     }
 
-    @Test func sameIdempotencyKeyWithAnotherBodyIs422() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func sameIdempotencyKeyWithAnotherBodyIs422(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             _ = try await server.pushResults([mark("m-1", "article-0001", time: at(1))], key: "push-1")
             let response = try await server.push([mark("m-2", "article-0001", time: at(2))], key: "push-1")
             #expect(response.status == .unprocessableContent)
@@ -58,8 +59,8 @@ import Testing
         }
     }
 
-    @Test func staleBaseRevThatLosesByTheRulesIsAConflictWithTheServerValue() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func staleBaseRevThatLosesByTheRulesIsAConflictWithTheServerValue(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("state", ["id": "article-0001", "field": "read", "value": true,
                                              "changed_at": at(20).rfc3339, "device": "phone"])
             let result = try #require(try await server.pushResults(
@@ -71,8 +72,8 @@ import Testing
         }
     }
 
-    @Test func staleBaseRevThatWinsByTheRulesIsApplied() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func staleBaseRevThatWinsByTheRulesIsApplied(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("state", ["id": "article-0001", "field": "read", "value": true,
                                              "changed_at": at(20).rfc3339, "device": "phone"])
             let result = try #require(try await server.pushResults(
@@ -82,8 +83,8 @@ import Testing
         }
     }
 
-    @Test func theRuleAMutationCarriesIsTheRuleItIsJudgedBy() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func theRuleAMutationCarriesIsTheRuleItIsJudgedBy(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("state", ["id": "article-0001", "field": "read", "value": true,
                                              "changed_at": at(20).rfc3339, "device": "phone"])
             let older = mark("m-1", "article-0001", .read, false, time: at(10), baseRev: 0, rule: .clientWins)
@@ -92,8 +93,8 @@ import Testing
         }
     }
 
-    @Test func serverPolicyJudgesMutationsWithoutARule() async throws {
-        try await InProcessServer.run(policy: ConflictPolicy([.read: .readWins])) { server in
+    @Test(arguments: StoreKind.allCases) func serverPolicyJudgesMutationsWithoutARule(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store, policy: ConflictPolicy([.read: .readWins])) { server in
             try await server.admin("state", ["id": "article-0001", "field": "read", "value": true,
                                              "changed_at": at(10).rfc3339, "device": "phone"])
             let unread = mark("m-1", "article-0001", .read, false, time: at(30), baseRev: 0)
@@ -102,8 +103,8 @@ import Testing
         }
     }
 
-    @Test func mutationOfADeletedOrUnknownArticleIsGone() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func mutationOfADeletedOrUnknownArticleIsGone(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("delete", ["ids": ["article-0001"]])
             let results = try await server.pushResults([mark("m-1", "article-0001", time: at(1)),
                                                         mark("m-2", "no-such-article", time: at(1))])
@@ -112,8 +113,8 @@ import Testing
         }
     }
 
-    @Test func pushWithoutIdempotencyKeyIs400() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func pushWithoutIdempotencyKeyIs400(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let body = try WireCoding.encoder().encode(PushRequest(mutations: [mark("m-1", "article-0001", time: at(1))]))
             let response = try await server.request(.post, "/v1/mutations", body: body)
             #expect(response.status == .badRequest)
@@ -121,8 +122,8 @@ import Testing
         }
     }
 
-    @Test func undecodablePushIs400AndStoresNothing() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func undecodablePushIs400AndStoresNothing(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let response = try await server.request(.post, "/v1/mutations", headers: [HTTPField.Name("Idempotency-Key")!: "k"],
                                                     body: Data(#"{"mutations": [{"mutation_id": 1}]}"#.utf8))
             #expect(response.status == .badRequest)
@@ -131,8 +132,8 @@ import Testing
         }
     }
 
-    @Test func pushOfMoreThanAThousandMutationsIs413() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func pushOfMoreThanAThousandMutationsIs413(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let mutations = (0...1000).map { mark("m-\($0)", "article-0001", time: at(Int64($0))) }
             let response = try await server.push(mutations)
             #expect(response.status == .contentTooLarge)
@@ -140,8 +141,8 @@ import Testing
         }
     }
 
-    @Test func deviceMarkWithAStaleBaseRevIsJudgedByTheServerPolicy() async throws {
-        try await InProcessServer.run(policy: ConflictPolicy([.starred: .serverWins])) { server in
+    @Test(arguments: StoreKind.allCases) func deviceMarkWithAStaleBaseRevIsJudgedByTheServerPolicy(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store, policy: ConflictPolicy([.starred: .serverWins])) { server in
             let first = try await server.admin("state", ["id": "article-0001", "field": "starred", "value": true,
                                                          "changed_at": at(10).rfc3339, "device": "phone"])
             #expect(first["status"] as? String == "applied")

@@ -1,5 +1,6 @@
 import BriefingModel
 import BriefingProtocol
+import BriefingTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,8 +11,8 @@ import Testing
 
 /// Auth, admin access, faults in process, seeds, tokens and the embedded schema.
 @Suite struct ServerSetupTests {
-    @Test func protocolRequestsNeedTheBearerTokenButAdminDoesNot() async throws {
-        try await InProcessServer.run(token: "s3cret") { server in
+    @Test(arguments: StoreKind.allCases) func protocolRequestsNeedTheBearerTokenButAdminDoesNot(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store, token: "s3cret") { server in
             let missing = try await server.request(.get, "/v1/changes")
             let wrong = try await server.request(.get, "/v1/changes", headers: [.authorization: "Bearer nope"])
             let wrongPush = try await server.request(.post, "/v1/mutations", headers: [.authorization: "Bearer nope"])
@@ -36,8 +37,8 @@ import Testing
         #expect(!LoopbackOnlyMiddleware.admits(try SocketAddress(ipAddress: "::ffff:10.0.0.1", port: 5000)))
     }
 
-    @Test func statusFaultsHonourCountPathAndRetryAfter() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func statusFaultsHonourCountPathAndRetryAfter(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("faults", ["kind": "status", "status": 503, "retry_after": 7, "count": 2,
                                               "path": "/v1/mutations"])
             try await server.admin("faults", ["kind": "status", "status": 429, "retry_after": 3])
@@ -54,8 +55,8 @@ import Testing
         }
     }
 
-    @Test func clearedFaultsNoLongerFire() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func clearedFaultsNoLongerFire(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             try await server.admin("faults", ["kind": "status", "status": 500, "count": 3])
             try await server.admin("faults", ["clear": true])
             #expect(try await server.request(.get, "/v1/changes").status == .ok)
@@ -66,8 +67,8 @@ import Testing
         }
     }
 
-    @Test func resetGoesBackToTheSeedsAndExpiresTokens() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func resetGoesBackToTheSeedsAndExpiresTokens(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let (_, token) = try await server.pullAll()
             try await server.admin("articles", ["id": "extra", "content_text": "x"])
             _ = try await server.pushResults([mark("m-1", "article-0001", time: at(1))])
@@ -81,8 +82,8 @@ import Testing
         }
     }
 
-    @Test func adminRejectsItemsWithoutABody() async throws {
-        try await InProcessServer.run { server in
+    @Test(arguments: StoreKind.allCases) func adminRejectsItemsWithoutABody(store: StoreKind) async throws {
+        try await InProcessServer.run(store: store) { server in
             let response = try await server.request(.post, "/admin/articles",
                                                     body: Data(#"{"id": "x", "title": "no body"}"#.utf8))
             #expect(response.status == .badRequest)
@@ -115,17 +116,18 @@ import Testing
         #expect(error?.description.contains("\n") == false)
     }
 
-    @Test func embeddedMigrationsMatchSchemaServer() throws {
+    @Test(arguments: [("Schema/server", ServerSchema.migrations), ("Schema/server/postgres", PostgresSchema.migrations)])
+    func embeddedMigrationsMatchSchemaServer(path: String, migrations: [(name: String, sql: String)]) throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Schema/server")
+            .deletingLastPathComponent().appendingPathComponent(path)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { $0.range(of: #"^[0-9]{3}_.*\.sql$"#, options: .regularExpression) != nil }.sorted()
         #expect(!files.isEmpty)
-        #expect(ServerSchema.migrations.map(\.name) == files.map { String($0.dropLast(4)) })
-        for (migration, file) in zip(ServerSchema.migrations, files) {
+        #expect(migrations.map(\.name) == files.map { String($0.dropLast(4)) })
+        for (migration, file) in zip(migrations, files) {
             var sql = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             while sql.hasSuffix("\n") { sql.removeLast() }
-            #expect(migration.sql == sql, "\(file) differs from ServerSchema.generated.swift: run Tools/embed-sql")
+            #expect(migration.sql == sql, "\(path)/\(file) differs from its generated Swift file: run Tools/embed-sql")
         }
     }
 }

@@ -91,11 +91,18 @@ public final class MockServerProcess: @unchecked Sendable {
     private let errors: TemporaryFile
 
     /// Starts the server; `port` 0 lets the kernel choose (read back from the first line).
-    public init(arguments: [String] = [], port: Int = 0) throws {
+    public convenience init(arguments: [String] = [], port: Int = 0) throws {
+        try self.init(executable: productsDirectory.appendingPathComponent("briefing-mock-server"),
+                      commandLine: ["--host", "127.0.0.1", "--port", String(port)] + arguments, arguments: arguments)
+    }
+
+    /// Starts any server that announces itself the same way (`listening on URL` first), with exactly
+    /// `commandLine` as its arguments.
+    public init(executable: URL, commandLine: [String], arguments: [String]) throws {
         self.arguments = arguments
         errors = try TemporaryFile()
-        process.executableURL = productsDirectory.appendingPathComponent("briefing-mock-server")
-        process.arguments = ["--host", "127.0.0.1", "--port", String(port)] + arguments
+        process.executableURL = executable
+        process.arguments = commandLine
         process.standardOutput = output
         process.standardError = errors.handle
         try process.run()

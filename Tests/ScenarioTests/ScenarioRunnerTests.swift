@@ -62,6 +62,20 @@ struct ScenarioRunnerTests {
         #expect(result.out.isEmpty)
     }
 
+    @Test func anExcludedScenarioIsListedAndCountedNotRun() throws {
+        let directory = try TemporaryDirectory()
+        let file = try writeScenario(wrongExpectation, in: directory)
+        let result = try run("briefing-scenario", ["run", file, "--exclude", "deliberately-wrong"])
+        #expect(result.status == 0, "\(result.out)\n\(result.err)")
+        #expect(result.out == "EXCLUDED deliberately-wrong (\(file)): --exclude\nscenarios: 0 passed, 0 failed, 1 excluded (deliberately-wrong)\n")
+    }
+
+    @Test func excludingAScenarioThatIsNotThereExits64() throws {
+        let result = try run("briefing-scenario", ["run", libraryDirectory.path, "--exclude", "no-such-scenario"])
+        #expect(result.status == 64, "\(result.err)")
+        #expect(result.err.hasPrefix("briefing-scenario: error: --exclude no-such-scenario: no scenario of that name"), "\(result.err)")
+    }
+
     @Test func badArgumentsExit64WithOneLine() throws {
         let result = try run("briefing-scenario", ["run", "--server", "not a url", libraryDirectory.path])
         #expect(result.status == 64, "\(result.err)")
