@@ -31,7 +31,7 @@ extension FeedStore {
                 since = decoded.sequence
             }
             let window = limit + 1
-            var candidates: [(seq: Int64, change: Change)] = []
+            var candidates: [(seq: Int64, change: PulledChange)] = []
             for row in try Row.fetchAll(db, sql: """
                 SELECT id, item_json, revision, content_seq FROM article
                 WHERE deleted = 0 AND content_seq > ? ORDER BY content_seq LIMIT ?
@@ -55,21 +55,8 @@ extension FeedStore {
                     candidates.append((row["deleted_seq"], .tombstone(id: row["id"])))
                 }
             }
-            candidates.sort { $0.seq < $1.seq }
-            let hasMore = candidates.count > limit
-            let page = candidates.prefix(limit)
-            let next = hasMore ? page.last!.seq : counters.sequence
-
-            var itemRows: [(id: String, json: String, revision: Int64)] = []
-            var deleted: [String] = []
-            var states: [StateChange] = []
-            for candidate in page {
-                switch candidate.change {
-                case let .item(id, json, revision): itemRows.append((id, json, revision))
-                case let .state(change): states.append(change)
-                case let .tombstone(id): deleted.append(id)
-                }
-            }
+            let cut = PageCut(candidates, limit: limit, sequence: counters.sequence)
+            let (itemRows, deleted, states, next, hasMore) = (cut.itemRows, cut.deleted, cut.states, cut.next, cut.hasMore)
             let embedded = try Self.states(db, account: account, articles: itemRows.map(\.id))
             let items = itemRows.map { row in
                 let current = embedded[row.id] ?? [:]
@@ -96,9 +83,34 @@ extension FeedStore {
     }
 }
 
-/// One candidate of a pull page.
-private enum Change {
+/// One candidate of a pull page: an item's content, a state change or a tombstone, each with its sequence number.
+enum PulledChange {
     case item(id: String, json: String, revision: Int64)
     case state(StateChange)
     case tombstone(id: String)
+}
+
+/// The one rule both stores page by: the candidates of the three windows (contents, states, tombstones) in
+/// sequence order, cut at `limit`; the next token points at the last change served, or at the store's
+/// sequence when nothing is left.
+struct PageCut {
+    var itemRows: [(id: String, json: String, revision: Int64)] = []
+    var deleted: [String] = []
+    var states: [StateChange] = []
+    let next: Int64
+    let hasMore: Bool
+
+    init(_ candidates: [(seq: Int64, change: PulledChange)], limit: Int, sequence: Int64) {
+        let ordered = candidates.sorted { $0.seq < $1.seq }
+        hasMore = ordered.count > limit
+        let page = ordered.prefix(limit)
+        next = hasMore ? page.last!.seq : sequence
+        for candidate in page {
+            switch candidate.change {
+            case let .item(id, json, revision): itemRows.append((id, json, revision))
+            case let .state(change): states.append(change)
+            case let .tombstone(id): deleted.append(id)
+            }
+        }
+    }
 }

@@ -299,21 +299,8 @@ public final class PostgresFeedStore: FeedStorage {
                     candidates.append((seq, .tombstone(id: id)))
                 }
             }
-            candidates.sort { $0.seq < $1.seq }
-            let hasMore = candidates.count > limit
-            let page = candidates.prefix(limit)
-            let next = hasMore ? page.last!.seq : counters.sequence
-
-            var itemRows: [(id: String, json: String, revision: Int64)] = []
-            var deleted: [String] = []
-            var states: [StateChange] = []
-            for candidate in page {
-                switch candidate.change {
-                case let .item(id, json, revision): itemRows.append((id, json, revision))
-                case let .state(change): states.append(change)
-                case let .tombstone(id): deleted.append(id)
-                }
-            }
+            let cut = PageCut(candidates, limit: limit, sequence: counters.sequence)
+            let (itemRows, deleted, states, next, hasMore) = (cut.itemRows, cut.deleted, cut.states, cut.next, cut.hasMore)
             var embedded: [String: [StateField: StateRecord]] = [:]
             if !itemRows.isEmpty {
                 let ids = itemRows.map(\.id)
@@ -693,9 +680,3 @@ private struct DeleteOutcome: Sendable {
     var unknown: [String]
 }
 
-/// One candidate of a pull page.
-private enum PulledChange {
-    case item(id: String, json: String, revision: Int64)
-    case state(StateChange)
-    case tombstone(id: String)
-}
