@@ -58,6 +58,12 @@ extension ScenarioRun {
             try await Task.sleep(for: .milliseconds(5))
         }
         process.waitUntilExit()
+        if point == .duringPush {
+            // The server still judges the push it was holding when its client died. Wait until it has, so that
+            // push lands in this scenario — against a `--server` shared by the whole library it would otherwise
+            // be applied after the next scenario's reset, to that scenario's articles and counters.
+            try await Task.sleep(for: .milliseconds(holdMs + 300))
+        }
         try await server.admin("DELETE", "/admin/faults")
         guard killed, process.terminationReason == .uncaughtSignal else {
             throw ScenarioRunError("briefing sync ended (status \(process.terminationStatus)) before the kill point \(point)")
