@@ -68,7 +68,7 @@ extension FeedStore {
             try Self.addCounters(db, account: account, counts)
             var writer = WireJSONWriter(capacity: results.reduce(64) { $0 + $1.utf8.count + 1 })
             writer.pushResponse(serverTime: clock.serverNow, results: results)
-            let response = StoredResponse(status: 200, body: Data(writer.buffer.readableBytesView))
+            let response = StoredResponse(status: 200, body: Data(writer.bytes))
             try db.execute(sql: """
                 INSERT INTO idempotency_record (account, key, request_body, response_status, response_body)
                 VALUES (?, ?, ?, ?, ?)
@@ -119,6 +119,6 @@ extension FeedStore {
     static func encoded(_ result: MutationResult) -> String {
         var writer = WireJSONWriter(capacity: 256)
         writer.mutationResult(result)
-        return String(buffer: writer.buffer)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 }

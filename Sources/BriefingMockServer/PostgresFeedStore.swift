@@ -378,7 +378,7 @@ public final class PostgresFeedStore: FeedStorage {
                     """)
                 var json = WireJSONWriter(capacity: encoded.reduce(64) { $0 + $1.utf8.count + 1 })
                 json.pushResponse(serverTime: clock.serverNow, results: encoded)
-                let response = StoredResponse(status: 200, body: Data(json.buffer.readableBytesView))
+                let response = StoredResponse(status: 200, body: Data(json.bytes))
                 try await writer.query("""
                     INSERT INTO idempotency_record (account, key, request_body, response_status, response_body)
                     VALUES (\(account), \(key), \(body), \(response.status), \(response.body))

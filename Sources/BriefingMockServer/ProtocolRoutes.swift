@@ -38,7 +38,7 @@ extension MockFeedService {
                     info: PageInfo(nextToken: page.nextToken.description, hasMore: page.hasMore, serverTime: clock.now(),
                                    deleted: page.deleted, states: page.states))
         var response = Response(status: .ok, headers: [.contentType: Endpoint.feedMediaType],
-                                body: .init(byteBuffer: writer.buffer))
+                                body: .init(byteBuffer: writer.byteBuffer))
         if let etag { response.headers[.eTag] = etag }
         return response
     }
@@ -61,7 +61,9 @@ extension MockFeedService {
         let body = Data(buffer.readableBytesView)
         let decoded: Result<PushRequest, PushRejection>
         do {
-            decoded = .success(try WireCoding.decoder().decode(PushRequest.self, from: body))
+            // The byte-level reader for a well-formed body; `JSONDecoder` for anything else, which explains.
+            decoded = .success(try FastWireReader.pushRequest(from: body)
+                ?? WireCoding.decoder().decode(PushRequest.self, from: body))
         } catch let error as DecodingError {
             decoded = .failure(.undecodable(error.summary))
         } catch {

@@ -4,7 +4,7 @@ import BriefingText
 
 /// Validates wire documents into store pages (`PulledPage`), refusing anything a well-behaved server would
 /// not send with a one-line `MalformedData`. Whatever fails here fails before the store is touched, so a
-/// bad page leaves the store as it was. Reading the bytes is `FastPageReader`'s job (with `JSONDecoder`
+/// bad page leaves the store as it was. Reading the bytes is `FastWireReader`'s job (with `JSONDecoder`
 /// behind it); sniffing a plain feed URL's document is `JSONFeedDocument`'s.
 public enum PageDecoder {
     /// Limits on untrusted input: larger values make the page malformed rather than the store bloated.
@@ -18,7 +18,7 @@ public enum PageDecoder {
     /// Decodes JSON bytes as a JSON Feed document; the error names what was wrong in one line. The fast
     /// reader handles well-formed pages; `JSONDecoder` everything else, and explains what is wrong.
     public static func feed(from data: Data) throws(MalformedData) -> FeedDocument {
-        if let document = FastPageReader.document(from: data) { return document }
+        if let document = FastWireReader.document(from: data) { return document }
         do {
             return try WireCoding.decoder().decode(FeedDocument.self, from: data)
         } catch let error as DecodingError {

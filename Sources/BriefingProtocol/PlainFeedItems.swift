@@ -9,7 +9,7 @@ public enum PlainFeedItems {
     /// The item in `data` (its `position` in the document, 0-based, names it in warnings until its id is
     /// known), or nil when it is not an object; with the warnings it gave.
     public static func item(from data: Data, position: Int) -> (FeedItem?, [FeedWarning]) {
-        if let item = FastPageReader.item(from: data), !item.id.isEmpty { return (item, []) }
+        if let item = FastWireReader.item(from: data), !item.id.isEmpty { return (item, []) }
         let name = "#\(position + 1)"
         guard let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             return (nil, [FeedWarning(item: name, reason: "not valid JSON")])

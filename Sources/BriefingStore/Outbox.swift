@@ -39,12 +39,13 @@ extension BriefingStore {
     public func takeForPush(limit: Int) throws(StoreError) -> [PendingMark] {
         try write { db in
             let marks = try Self.pendingMarks(db, sql: """
-                SELECT * FROM pending_mark WHERE in_flight = 0 ORDER BY changed_at, article_id LIMIT ?
+                SELECT * FROM pending_mark WHERE in_flight = 0 ORDER BY changed_at, article_id, field LIMIT ?
                 """, arguments: [limit])
-            for mark in marks {
-                try db.cachedStatement(sql: "UPDATE pending_mark SET in_flight = 1 WHERE mutation_id = ?")
-                    .execute(arguments: [mark.mutationID])
-            }
+            // The same rows, flagged by one statement (one index walk, not one look-up per mark).
+            try db.cachedStatement(sql: """
+                UPDATE pending_mark SET in_flight = 1 WHERE mutation_id IN (
+                    SELECT mutation_id FROM pending_mark WHERE in_flight = 0 ORDER BY changed_at, article_id, field LIMIT ?)
+                """).execute(arguments: [limit])
             return marks
         }
     }
@@ -72,9 +73,15 @@ extension BriefingStore {
             let bound = maxClockOffset ?? settings?.clockBound ?? .default
             if let serverTime { clock.observe(serverTime) }
             let serverNow = serverTime ?? settings?.markClock(now) ?? now
+            // The answered marks in one query, not one per verdict (a mark replaced while its push was on the
+            // wire has a new mutation id, so this answer does not settle it).
+            let ids = jsonArray(verdicts.map(\.mutationID))
+            let answered = try Dictionary(
+                Self.pendingMarks(db, sql: "SELECT * FROM pending_mark WHERE mutation_id IN (SELECT value FROM json_each(?))",
+                                  arguments: [ids]).map { ($0.mutationID, $0) },
+                uniquingKeysWith: { first, _ in first })
             for verdict in verdicts {
-                guard let mark = try Self.pendingMarks(db, sql: "SELECT * FROM pending_mark WHERE mutation_id = ?",
-                                                       arguments: [verdict.mutationID]).first else { continue }
+                guard let mark = answered[verdict.mutationID] else { continue }
                 try db.cachedStatement(sql: "DELETE FROM pending_mark WHERE mutation_id = ?")
                     .execute(arguments: [verdict.mutationID])
                 switch verdict.status {

@@ -63,17 +63,15 @@ struct ProtocolClient: Sendable {
     /// Sends one batch of mutations with a fresh Idempotency-Key and this device's clock reading (the clock
     /// its marks were stamped with), and decodes the verdicts.
     func push(_ request: PushRequest, to url: URL, clientTime: Timestamp) async throws(SyncError) -> PushResponse {
-        let body: Data
-        do {
-            body = try WireCoding.encoder().encode(request)
-        } catch {
-            throw .malformed("could not encode the push: \(error)")
-        }
+        var writer = WireJSONWriter(capacity: request.mutations.count * 256 + 16)
+        writer.pushRequest(request)
+        let body = Data(writer.bytes)
         let headers = [("Content-Type", "application/json"),
                        (Endpoint.idempotencyKeyHeader, UUID().uuidString.lowercased()),
                        (Endpoint.clientTimeHeader, clientTime.rfc3339)] + authorization
         let response = try await send(TransportRequest(method: "POST", url: url, headers: headers, body: body))
         try Self.check(response, during: "push")
+        if let decoded = FastWireReader.pushResponse(from: response.body) { return decoded }
         do {
             return try WireCoding.decoder().decode(PushResponse.self, from: response.body)
         } catch {

@@ -236,7 +236,7 @@ public struct SyncEngine: Sendable {
         do {
             return try await withThrowingTaskGroup(of: FetchedPage.self) { group in
                 // The quick look at the page's token lets the next request start before this page is decoded.
-                let link = FastPageReader.pageLink(from: body)
+                let link = FastWireReader.pageLink(from: body)
                 if let link, link.hasMore {
                     group.addTask { try await client.fetchPage(base: base, token: link.nextToken, limit: pageSize) }
                 }

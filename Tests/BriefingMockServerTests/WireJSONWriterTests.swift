@@ -16,7 +16,7 @@ import Testing
         for text in ["", "plain", Self.awkward, "a\u{0}b\u{1F}c\u{7F}d"] + (0..<32).map { String(UnicodeScalar(UInt8($0))) } {
             var writer = WireJSONWriter()
             writer.string(text)
-            #expect(String(buffer: writer.buffer) == String(decoding: try WireCoding.encoder().encode([text]), as: UTF8.self).dropFirst().dropLast())
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: try WireCoding.encoder().encode([text]), as: UTF8.self).dropFirst().dropLast())
         }
     }
 
@@ -50,7 +50,7 @@ import Testing
 
         var writer = WireJSONWriter()
         writer.page(title: "Briefing", items: stored, info: info)
-        #expect(String(buffer: writer.buffer) == String(decoding: expected, as: UTF8.self))
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
     }
 
     @Test func emptyPullPageMatchesJSONEncoder() throws {
@@ -58,7 +58,7 @@ import Testing
         var writer = WireJSONWriter()
         writer.page(title: "Briefing", items: [], info: info)
         let expected = try WireCoding.encoder().encode(FeedDocument(title: "Briefing", items: [], briefing: info))
-        #expect(String(buffer: writer.buffer) == String(decoding: expected, as: UTF8.self))
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
     }
 
     @Test func pushResultsMatchJSONEncoderForEveryStatus() throws {
@@ -76,6 +76,6 @@ import Testing
         var writer = WireJSONWriter()
         writer.pushResponse(serverTime: serverTime, results: results.map(FeedStore.encoded))
         let expected = try WireCoding.encoder().encode(PushResponse(serverTime: serverTime, results: results))
-        #expect(String(buffer: writer.buffer) == String(decoding: expected, as: UTF8.self))
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
     }
 }

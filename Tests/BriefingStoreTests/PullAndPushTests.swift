@@ -128,6 +128,26 @@ struct PushTests {
         #expect(try fixture.store.takeForPush(limit: 1).count == 1)
     }
 
+    @Test func batchesTakeEachMarkOnceOldestFirstAndSettleOnlyTheirOwn() throws {
+        let fixture = try StoreFixture()
+        try fixture.add(["a", "b", "c", "d", "e"].map { article($0) })
+        for id in ["c", "a", "e", "b", "d"] { try fixture.store.mark(.read, [id]) }
+        try fixture.store.mark(.star, ["c"])
+        let first = try fixture.store.takeForPush(limit: 2)
+        let second = try fixture.store.takeForPush(limit: 2)
+        #expect(first.map(\.articleID) == ["c", "a"])
+        #expect(second.map(\.articleID) == ["e", "b"])
+        // Settling the second batch leaves the first in flight and the rest queued.
+        let tally = try fixture.store.settlePush(second.map {
+            PushVerdict(mutationID: $0.mutationID, status: .applied, server: ServerState(state: $0.state, rev: 5),
+                        rule: .lastWriterWins)
+        }, serverTime: nil)
+        #expect(tally.acknowledged == 2)
+        #expect(try fixture.store.takeForPush(limit: 10).map { "\($0.articleID)/\($0.field.rawValue)" } == ["d/read", "c/starred"])
+        try fixture.store.releaseAllInFlight()
+        #expect(try fixture.store.pendingMarks().map(\.articleID) == ["c", "a", "d", "c"])
+    }
+
     @Test func aMarkMadeWhileItsPushWasInFlightIsNotLost() throws {
         let fixture = try StoreFixture()
         try fixture.add([article("a")])

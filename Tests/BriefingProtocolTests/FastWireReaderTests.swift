@@ -5,7 +5,7 @@ import BriefingProtocol
 
 /// The fast feed reader is an accelerator only: wherever it answers, it must answer exactly what
 /// `JSONDecoder` answers, and wherever `JSONDecoder` refuses a document, it must not answer at all.
-struct FastPageReaderTests {
+struct FastWireReaderTests {
     @Test func seedFeedsReadExactlyAsJSONDecoderReadsThem() throws {
         let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../seeds").standardizedFileURL
@@ -13,7 +13,7 @@ struct FastPageReaderTests {
         #expect(!files.isEmpty)
         for name in files {
             let data = try Data(contentsOf: seeds.appendingPathComponent(name))
-            let fast = try #require(FastPageReader.document(from: data), "fast reader declined \(name)")
+            let fast = try #require(FastWireReader.document(from: data), "fast reader declined \(name)")
             expectSame(fast, try JSONDecoder().decode(FeedDocument.self, from: data))
         }
     }
@@ -23,7 +23,7 @@ struct FastPageReaderTests {
         for round in 0..<200 {
             let document = randomPage(&random, items: round % 20)
             let data = try WireCoding.encoder().encode(document)
-            let fast = try #require(FastPageReader.document(from: data), "fast reader declined round \(round)")
+            let fast = try #require(FastWireReader.document(from: data), "fast reader declined round \(round)")
             expectSame(fast, try JSONDecoder().decode(FeedDocument.self, from: data))
         }
     }
@@ -33,14 +33,14 @@ struct FastPageReaderTests {
         for round in 0..<100 {
             let document = randomPage(&random, items: round % 5)
             let data = try WireCoding.encoder().encode(document)
-            let link = FastPageReader.pageLink(from: data)
+            let link = FastWireReader.pageLink(from: data)
             #expect(link?.nextToken == document.briefing?.nextToken)
             #expect(link?.hasMore == document.briefing?.hasMore)
         }
         let itemsFirst = #"{"items":[{"id":"a","content_text":"x"}],"_briefing":{"next_token":"t","has_more":true,"server_time":"2026-11-29T08:00:00.000Z","deleted":[],"states":[]},"title":"t","version":"v"}"#
-        #expect(FastPageReader.pageLink(from: Data(itemsFirst.utf8))?.nextToken == "t")
-        #expect(FastPageReader.pageLink(from: Data(#"{"items":[],"title":"t"}"#.utf8)) == nil)
-        #expect(FastPageReader.pageLink(from: Data(#"{"_briefing":{"next_token":"t"}}"#.utf8)) == nil)
+        #expect(FastWireReader.pageLink(from: Data(itemsFirst.utf8))?.nextToken == "t")
+        #expect(FastWireReader.pageLink(from: Data(#"{"items":[],"title":"t"}"#.utf8)) == nil)
+        #expect(FastWireReader.pageLink(from: Data(#"{"_briefing":{"next_token":"t"}}"#.utf8)) == nil)
     }
 
     @Test func handWrittenDocumentsReadAsJSONDecoderReadsThemOrAreLeftToIt() throws {
@@ -74,14 +74,14 @@ struct FastPageReaderTests {
         for text in documents {
             let data = Data(text.utf8)
             let slow = try? JSONDecoder().decode(FeedDocument.self, from: data)
-            let fast = FastPageReader.document(from: data)
+            let fast = FastWireReader.document(from: data)
             if let slow {
                 if let fast { expectSame(fast, slow) }
             } else {
                 #expect(fast == nil, "fast reader accepted what JSONDecoder refuses: \(text)")
             }
         }
-        #expect(FastPageReader.document(from: Data([0x7B, 0xFF, 0x7D])) == nil)
+        #expect(FastWireReader.document(from: Data([0x7B, 0xFF, 0x7D])) == nil)
     }
 
     func expectSame(_ a: FeedDocument, _ b: FeedDocument, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -151,14 +151,14 @@ struct SplitMix {
 }
 
 /// Found by the hostile-input corpus after the fast reader landed: it recursed once per bracket.
-struct FastPageReaderDepthTests {
+struct FastWireReaderDepthTests {
     @Test(arguments: ["[", "{\"a\":"])
     func aDeeplyNestedDocumentIsHandedBackNotRecursedInto(_ opener: String) {
         let deep = "{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"x\",\"items\":[],\"junk\":"
             + String(repeating: opener, count: 100_000)
         let data = Data(deep.utf8)
-        #expect(FastPageReader.document(from: data) == nil)
-        #expect(FastPageReader.pageLink(from: data) == nil)
+        #expect(FastWireReader.document(from: data) == nil)
+        #expect(FastWireReader.pageLink(from: data) == nil)
         #expect(throws: MalformedData.self) { try PageDecoder.briefingPage(from: data) }
     }
 
