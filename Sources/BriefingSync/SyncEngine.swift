@@ -138,48 +138,97 @@ public struct SyncEngine: Sendable {
 
     // MARK: Push
 
+    /// Pushes the outbox in batches of `pushBatchSize`. Each batch is sent once the server has answered
+    /// the one before, so the server judges marks in the order they were taken, as it would one request at
+    /// a time; but the answer to a batch is settled in the store while the next batch is on the wire and
+    /// being judged, so the client's work and the server's overlap. A batch's marks are settled by their
+    /// mutation ids only: a mark replaced while its push was out stays queued for a later batch.
     func push(base: URL, settings: SyncSettings, _ report: inout SyncReport) async throws(SyncError) {
         let url = ProtocolClient.endpoint(base, Endpoint.mutations)
+        if Task.isCancelled { throw .cancelled }
+        var batch = try takeBatch()
+        if batch.isEmpty { return }
+        var answer = try await send(batch, to: url, settings: settings)
+        report.pushRequests += 1
         while true {
-            if Task.isCancelled { throw .cancelled }
-            let marks = try storeCall { () throws(StoreError) in try store.takeForPush(limit: pushBatchSize) }
-            if marks.isEmpty { return }
-            let request = PushRequest(mutations: marks.map { mark in
-                Mutation(mutationID: mark.mutationID, articleID: mark.articleID, field: mark.field,
-                         value: mark.state.value, changedAt: mark.state.changedAt, device: settings.device,
-                         baseRev: mark.baseRev, rule: settings.policy.rule(for: mark.field))
-            })
-            let outcome: PushResponse
+            let sent = Set(batch.map(\.mutationID))
+            let complete = Set(answer.results.lazy.map(\.mutationID).filter(sent.contains)).count == sent.count
+            let next = complete && !Task.isCancelled ? try takeBatch() : []
+            if next.isEmpty {
+                try settle(batch, answer, settings: settings, &report)
+                if Task.isCancelled { throw .cancelled }
+                return
+            }
+            let sending = Task { () async throws(SyncError) -> PushResponse in
+                try await send(next, to: url, settings: settings)
+            }
             do throws(SyncError) {
-                outcome = try await client.push(request, to: url, clientTime: settings.markClock(now()))
-                report.pushRequests += 1
+                try settle(batch, answer, settings: settings, &report)
             } catch {
-                try? store.releaseInFlight(marks.map(\.mutationID))
+                // Whatever becomes of the next batch, its marks stay queued (in flight until the next sync
+                // re-sends them under the same mutation ids, which the server recognises).
+                sending.cancel()
+                _ = try? await sending.value
                 throw error
             }
-            let rules = Dictionary(marks.map { ($0.mutationID, settings.policy.rule(for: $0.field)) }) { a, _ in a }
-            let verdicts = outcome.results.compactMap { result -> PushVerdict? in
-                guard let rule = rules[result.mutationID] else { return nil }
-                return PushVerdict(mutationID: result.mutationID, status: result.status,
-                                   server: result.state.map { ServerState(state: $0.fieldState, rev: $0.rev) },
-                                   rule: result.rule ?? rule)
+            do {
+                answer = try await withTaskCancellationHandler {
+                    try await sending.value
+                } onCancel: {
+                    sending.cancel()
+                }
+            } catch let error as SyncError {
+                throw error
+            } catch {
+                throw .cancelled
             }
-            let tally = try storeCall { () throws(StoreError) in
-                try store.settlePush(verdicts, serverTime: outcome.serverTime, now: now(),
-                                     maxClockOffset: clockReadings.latest?.bound)
-            }
-            // Marks the server did not answer for go back in the queue for the next sync.
-            let answered = Set(verdicts.map(\.mutationID))
-            try storeCall { () throws(StoreError) in
-                try store.releaseInFlight(marks.map(\.mutationID).filter { !answered.contains($0) })
-            }
-            report.pushed += tally.acknowledged + tally.conflicts + tally.gone
-            report.conflicts += tally.conflicts
-            for record in tally.conflictRecords { events?(.conflictJudged(record)) }
-            events?(.pushSettled(marks: marks.count, report: report))
-            logger.debug("pushed batch", metadata: ["marks": "\(marks.count)", "conflicts": "\(tally.conflicts)"])
-            if answered.count < marks.count { return }
+            report.pushRequests += 1
+            batch = next
         }
+    }
+
+    func takeBatch() throws(SyncError) -> [PendingMark] {
+        try storeCall { () throws(StoreError) in try store.takeForPush(limit: pushBatchSize) }
+    }
+
+    /// Sends one batch; when no answer comes back, its marks go back in the queue.
+    func send(_ marks: [PendingMark], to url: URL, settings: SyncSettings) async throws(SyncError) -> PushResponse {
+        let request = PushRequest(mutations: marks.map { mark in
+            Mutation(mutationID: mark.mutationID, articleID: mark.articleID, field: mark.field,
+                     value: mark.state.value, changedAt: mark.state.changedAt, device: settings.device,
+                     baseRev: mark.baseRev, rule: settings.policy.rule(for: mark.field))
+        })
+        do throws(SyncError) {
+            return try await client.push(request, to: url, clientTime: settings.markClock(now()))
+        } catch {
+            try? store.releaseInFlight(marks.map(\.mutationID))
+            throw error
+        }
+    }
+
+    /// Commits the server's verdicts on one batch; marks it did not answer for go back in the queue.
+    func settle(_ marks: [PendingMark], _ outcome: PushResponse, settings: SyncSettings,
+                _ report: inout SyncReport) throws(SyncError) {
+        let rules = Dictionary(marks.map { ($0.mutationID, settings.policy.rule(for: $0.field)) }) { a, _ in a }
+        let verdicts = outcome.results.compactMap { result -> PushVerdict? in
+            guard let rule = rules[result.mutationID] else { return nil }
+            return PushVerdict(mutationID: result.mutationID, status: result.status,
+                               server: result.state.map { ServerState(state: $0.fieldState, rev: $0.rev) },
+                               rule: result.rule ?? rule)
+        }
+        let tally = try storeCall { () throws(StoreError) in
+            try store.settlePush(verdicts, serverTime: outcome.serverTime, now: now(),
+                                 maxClockOffset: clockReadings.latest?.bound)
+        }
+        let answered = Set(verdicts.map(\.mutationID))
+        try storeCall { () throws(StoreError) in
+            try store.releaseInFlight(marks.map(\.mutationID).filter { !answered.contains($0) })
+        }
+        report.pushed += tally.acknowledged + tally.conflicts + tally.gone
+        report.conflicts += tally.conflicts
+        for record in tally.conflictRecords { events?(.conflictJudged(record)) }
+        events?(.pushSettled(marks: marks.count, report: report))
+        logger.debug("pushed batch", metadata: ["marks": "\(marks.count)", "conflicts": "\(tally.conflicts)"])
     }
 
     // MARK: Pull
