@@ -41,6 +41,18 @@ public enum FastWireReader {
         read(data) { (reader: inout JSONReader) throws(NotFast) in try reader.pushResponse() }
     }
 
+    /// A JSON array of strings (the tags a store keeps with each article), or nil when this reader is not
+    /// sure. `list` and `search` read one per row they print.
+    public static func strings(in json: String) -> [String]? {
+        var json = json
+        return json.withUTF8 { bytes -> [String]? in
+            var reader = JSONReader(bytes)
+            guard let strings = try? reader.array({ (r: inout JSONReader) throws(NotFast) in try r.string() }),
+                  reader.atEnd() else { return nil }
+            return strings
+        }
+    }
+
     /// The whole of `data` read by `value`, or nil.
     private static func read<T>(_ data: Data, _ value: (inout JSONReader) throws(NotFast) -> T) -> T? {
         data.withUnsafeBytes { raw -> T? in

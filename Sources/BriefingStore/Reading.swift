@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import BriefingModel
+import BriefingProtocol
 
 /// One line of `briefing list`: enough to choose an article, without its body.
 public struct ArticleSummary: Hashable, Sendable {
@@ -144,11 +145,14 @@ extension BriefingStore {
     /// Resolves ids or handles to article ids, all or nothing.
     func resolve(_ references: [String], _ db: Database) throws -> [String] {
         try references.map { reference in
-            if let id = try String.fetchOne(db, sql: "SELECT id FROM article WHERE id = ?", arguments: [reference]) {
+            // Prepared once, not once per reference: `mark` may name thousands.
+            if let id = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM article WHERE id = ?"),
+                                            arguments: [reference]) {
                 return id
             }
             if let handle = Int64(reference), reference.allSatisfy(\.isASCII),
-               let id = try String.fetchOne(db, sql: "SELECT id FROM article WHERE handle = ?", arguments: [handle]) {
+               let id = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM article WHERE handle = ?"),
+                                            arguments: [handle]) {
                 return id
             }
             throw StoreError.unknownArticle(reference)
@@ -194,12 +198,16 @@ extension BriefingStore {
         }
     }
 
+    /// A row that starts with `summaryColumns`, read by position (by name, each column costs a
+    /// case-insensitive search; `search` reads hundreds of rows).
     static func summary(_ row: Row) -> ArticleSummary {
-        let tags = (try? JSONDecoder().decode([String].self, from: Data((row["tags_json"] as String).utf8))) ?? []
+        let tagsJSON: String = row[5]
+        let tags = FastWireReader.strings(in: tagsJSON)
+            ?? (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? []
         return ArticleSummary(
-            handle: row["handle"], id: row["id"], title: row["title"], url: row["url"],
-            datePublished: (row["date_published"] as Int64?).map(Timestamp.init(milliseconds:)),
-            read: row["is_read"], starred: row["is_starred"], archived: row["archived"], tags: tags)
+            handle: row[0], id: row[1], title: row[2], url: row[3],
+            datePublished: (row[4] as Int64?).map(Timestamp.init(milliseconds:)),
+            read: row[7], starred: row[8], archived: row[6], tags: tags)
     }
 
     static func logConflict(_ record: ConflictRecord, _ log: inout [ConflictRecord], _ db: Database) throws {

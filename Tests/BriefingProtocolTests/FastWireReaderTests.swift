@@ -84,6 +84,20 @@ struct FastWireReaderTests {
         #expect(FastWireReader.document(from: Data([0x7B, 0xFF, 0x7D])) == nil)
     }
 
+    @Test func tagArraysReadAsJSONDecoderReadsThemOrAreLeftToIt() throws {
+        let texts = [#"[]"#, #"["a","b c","\u00e9\"/"]"#, #" [ "x" ] "#, #"["😀","e\u0301"]"#,
+                     #"[1]"#, #"["a",]"#, #"["a"] x"#, #"{"a":1}"#, #"["\ud83d"]"#, ""]
+        for text in texts {
+            let slow = try? JSONDecoder().decode([String].self, from: Data(text.utf8))
+            let fast = FastWireReader.strings(in: text)
+            if let slow {
+                #expect(fast.map { $0.map { Array($0.utf8) } } == slow.map { Array($0.utf8) }, "\(text)")
+            } else {
+                #expect(fast == nil, "fast reader accepted what JSONDecoder refuses: \(text)")
+            }
+        }
+    }
+
     func expectSame(_ a: FeedDocument, _ b: FeedDocument, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(a.version == b.version, sourceLocation: sourceLocation)
         #expect(a.title == b.title, sourceLocation: sourceLocation)
