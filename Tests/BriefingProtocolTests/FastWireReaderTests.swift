@@ -91,7 +91,8 @@ struct FastWireReaderTests {
             let slow = try? JSONDecoder().decode([String].self, from: Data(text.utf8))
             let fast = FastWireReader.strings(in: text)
             if let slow {
-                #expect(fast.map { $0.map { Array($0.utf8) } } == slow.map { Array($0.utf8) }, "\(text)")
+                // Declining is always allowed (`JSONDecoder` then reads it, e.g. its tolerated trailing comma).
+                if let fast { #expect(fast.map { Array($0.utf8) } == slow.map { Array($0.utf8) }, "\(text)") }
             } else {
                 #expect(fast == nil, "fast reader accepted what JSONDecoder refuses: \(text)")
             }
