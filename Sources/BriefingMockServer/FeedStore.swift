@@ -98,15 +98,17 @@ extension FeedStore {
 
     /// Takes the next number of the global sequence.
     static func nextSequence(_ db: Database) throws -> Int64 {
-        try db.cachedStatement(sql: "UPDATE server_state SET sequence = sequence + 1 WHERE id = 1").execute()
-        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT sequence FROM server_state WHERE id = 1"))!
+        try Int64.fetchOne(db.cachedStatement(sql: "UPDATE server_state SET sequence = sequence + 1 WHERE id = 1 RETURNING sequence"))!
     }
 
     /// The current state of one field of one article for one account, with its revision.
     static func state(_ db: Database, account: String, article: String, field: StateField) throws -> StateRecord? {
+        // Once per pushed mark: columns by position (by name, GRDB searches each case-insensitively).
         try Row.fetchOne(db.cachedStatement(sql: """
             SELECT value, changed_at, device, seq FROM field_state WHERE account = ? AND article_id = ? AND field = ?
-            """), arguments: [account, article, field.rawValue]).map(Self.stateRecord)
+            """), arguments: [account, article, field.rawValue]).map { row in
+            StateRecord(value: row[0], changedAt: Timestamp(milliseconds: row[1]), device: row[2], rev: row[3])
+        }
     }
 
     static func stateRecord(_ row: Row) -> StateRecord {

@@ -68,17 +68,17 @@ public enum FastWireReader {
     public static func pageLink(from data: Data) -> (nextToken: String, hasMore: Bool)? {
         data.withUnsafeBytes { raw -> (nextToken: String, hasMore: Bool)? in
             var reader = JSONReader(raw.bindMemory(to: UInt8.self))
-            var info: PageInfo?
+            var link: (nextToken: String, hasMore: Bool)?
             do {
                 try reader.object { (key: String, reader: inout JSONReader) throws(NotFast) in
                     if key == "_briefing" {
-                        info = try reader.pageInfo()
+                        link = try reader.pageLink()
                         throw NotFast()  // found: the rest of the document is not needed
                     }
                     try reader.skipValue()
                 }
             } catch {}
-            return info.map { ($0.nextToken, $0.hasMore) }
+            return link
         }
     }
 }
@@ -331,6 +331,25 @@ private struct JSONReader {
     mutating func conflictRule() throws(NotFast) -> ConflictRule {
         guard let rule = ConflictRule(rawValue: try string()) else { throw NotFast() }
         return rule
+    }
+
+    /// `_briefing`'s token and `has_more`, skipping its states and tombstones (a page of 1000 state changes
+    /// would otherwise be read twice: here and by the full decoding).
+    mutating func pageLink() throws(NotFast) -> (nextToken: String, hasMore: Bool) {
+        var nextToken: String?, hasMore: Bool?
+        try object { (key: String, reader: inout JSONReader) throws(NotFast) in
+            switch key {
+            case "next_token":
+                guard nextToken == nil else { throw NotFast() }
+                nextToken = try reader.string()
+            case "has_more":
+                guard hasMore == nil else { throw NotFast() }
+                hasMore = try reader.bool()
+            default: try reader.skipValue()
+            }
+        }
+        guard let nextToken, let hasMore else { throw NotFast() }
+        return (nextToken, hasMore)
     }
 
     mutating func timestamp() throws(NotFast) -> Timestamp {
