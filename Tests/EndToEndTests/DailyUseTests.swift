@@ -224,7 +224,7 @@ struct DailyUseTests {
         let healthy = try device.store.briefing("doctor", "--online")
         #expect(healthy.status == 0, "\(healthy.out)\(healthy.err)")
         #expect(healthy.out.contains("all checks passed"))
-        #expect(healthy.out.contains("4 migrations, latest 004_feed_limits_and_sync_warnings"))
+        #expect(healthy.out.contains("5 migrations, latest 005_pending_mark_order"))
 
         let id = try #require(try server.liveIDs().first)
         try device.mark("read", id)
