@@ -14,21 +14,13 @@ import BriefingModel
 public enum FastWireReader {
     /// The document `data` holds, or nil when this reader is not sure (then ask `JSONDecoder`).
     public static func document(from data: Data) -> FeedDocument? {
-        data.withUnsafeBytes { raw -> FeedDocument? in
-            var reader = JSONReader(raw.bindMemory(to: UInt8.self))
-            guard let document = try? reader.feedDocument(), reader.atEnd() else { return nil }
-            return document
-        }
+        read(data) { (reader: inout JSONReader) throws(NotFast) in try reader.feedDocument() }
     }
 
     /// One well-formed JSON Feed item (a plain feed's items are decoded one at a time), or nil when this
     /// reader is not sure: then `PlainFeedItems` reads it leniently.
     public static func item(from data: Data) -> FeedItem? {
-        data.withUnsafeBytes { raw -> FeedItem? in
-            var reader = JSONReader(raw.bindMemory(to: UInt8.self))
-            guard let item = try? reader.feedItem(), reader.atEnd() else { return nil }
-            return item
-        }
+        read(data) { (reader: inout JSONReader) throws(NotFast) in try reader.feedItem() }
     }
 
     /// A push body, or nil when this reader is not sure (then ask `JSONDecoder`, which explains).
